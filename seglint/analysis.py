@@ -1,0 +1,200 @@
+"""Exact answers about one rule set: required flows, exposures and shadowed rules.
+
+These functions turn engine outcomes into the facts a policy reports:
+which rule drops part of a flow that must work, which rule accepts packets
+that must not get in, and which rules can never match. Quantifiers follow
+the product contract: every configured address must work; for a side that
+is not configured (the internet, "any"), and for an interface that is not
+mapped, one working choice is enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from seglint.engine import Engine, forward_boxes, reply_boxes
+from seglint.ir import TERMINAL, Rule
+from seglint.space import (
+    STATE,
+    STATE_INDEX,
+    UNKNOWN_PREFIX,
+    Box,
+    IntervalSet,
+    intersect_all,
+    subtract_all,
+)
+
+ESTABLISHED = IntervalSet.single(STATE_INDEX["established"])
+
+
+def _is_unknown(dim: str) -> bool:
+    return dim.startswith(UNKNOWN_PREFIX)
+
+
+def project_unknowns(boxes: Iterable[Box]) -> list[Box]:
+    """Forget the unknown dimensions: "for some behaviour of the unknown constructs"."""
+    return [box.drop_dims(_is_unknown) for box in boxes]
+
+
+def has_unknowns(boxes: Iterable[Box]) -> bool:
+    return any(_is_unknown(dim) for box in boxes for dim, _ in box.dims)
+
+
+@dataclass(frozen=True)
+class Decided:
+    """Packets that one rule decided, as part of an answer."""
+
+    rule: Rule
+    boxes: tuple[Box, ...]  # in the coordinates of the question (forward packets)
+    definite: tuple[Box, ...]  # the part decided whatever unknown constructs do
+    trace: tuple[Rule, ...]
+    reply: bool = False  # the rule decided the replies of these packets
+
+
+def _group(entries: Iterable[tuple[Rule, Box, tuple[Rule, ...], bool]]) -> list[
+        tuple[Rule, bool, list[Box], tuple[Rule, ...]]]:
+    grouped: dict[tuple[int, bool], tuple[Rule, bool, list[Box], tuple[Rule, ...]]] = {}
+    for rule, box, trace, reply in entries:
+        key = (id(rule), reply)
+        if key not in grouped:
+            grouped[key] = (rule, reply, [], trace)
+        grouped[key][2].append(box)
+    return list(grouped.values())
+
+
+def blocked_flow(
+    engine: Engine,
+    hook: str,
+    reply_hook: str | None,
+    query: Sequence[Box],
+    exist_dims: frozenset[str],
+) -> tuple[list[Decided], bool]:
+    """Check a required flow; return the rules that break it and whether that is only "may".
+
+    The flow holds when some choice of the existential dimensions makes
+    every packet of the rest accepted, and the replies of packets accepted
+    without state are accepted on ``reply_hook`` too. An empty list means
+    the flow holds.
+    """
+    query = list(query)
+    entries: list[tuple[Rule, Box, tuple[Rule, ...], bool]] = []
+    outcomes = engine.walk(hook, query)
+    stateless_accepts: list[Box] = []
+    for outcome in outcomes:
+        if outcome.verdict == "drop":
+            entries.extend((outcome.rule, box, outcome.trace, False) for box in outcome.boxes)
+        elif not outcome.rule.action.stateful:
+            stateless_accepts.extend(outcome.boxes)
+    if reply_hook and stateless_accepts and engine.decides(reply_hook):
+        for outcome in engine.walk(reply_hook, reply_boxes(stateless_accepts, ESTABLISHED)):
+            if outcome.verdict == "drop":
+                entries.extend((outcome.rule, box, outcome.trace, True)
+                               for box in forward_boxes(outcome.boxes))
+    if not entries:
+        return [], False
+
+    bad = [box for _, box, _, _ in entries]
+    if has_unknowns(bad) or has_unknowns(box for o in outcomes for box in o.boxes):
+        good = subtract_all(query, bad, engine.universe)
+        bad_definite = subtract_all(query, project_unknowns(good), engine.universe)
+        bad_possible = project_unknowns(bad)
+    else:
+        bad_definite = bad_possible = bad
+
+    if _breaks(query, bad_definite, exist_dims, engine):
+        may = False
+    elif _breaks(query, bad_possible, exist_dims, engine):
+        may = True
+    else:
+        return [], False
+
+    decided = []
+    for rule, reply, boxes, trace in _group(entries):
+        projected = project_unknowns(boxes)
+        definite = intersect_all(projected, bad_definite) if not may else []
+        decided.append(Decided(rule, tuple(projected), tuple(definite), trace, reply))
+    return decided, may
+
+
+def _breaks(query: list[Box], bad: list[Box], exist_dims: frozenset[str],
+            engine: Engine) -> bool:
+    if not bad:
+        return False
+    if not exist_dims:
+        return True
+    choices = [box.project_out(exist_dims) for box in query]
+    spoiled = [box.project_out(exist_dims) for box in bad]
+    return not subtract_all(choices, spoiled, engine.universe)
+
+
+def accepted_packets(engine: Engine, hook: str, query: Sequence[Box]) -> list[Decided]:
+    """Return, per accepting rule, the packets of ``query`` that ``hook`` accepts."""
+    query = list(query)
+    outcomes = engine.walk(hook, query)
+    accepted = [o for o in outcomes if o.verdict == "accept"]
+    if not accepted:
+        return []
+    all_boxes = [box for o in outcomes for box in o.boxes]
+    if has_unknowns(all_boxes):
+        refused = subtract_all(query, [b for o in accepted for b in o.boxes], engine.universe)
+        certain = subtract_all(query, project_unknowns(refused), engine.universe)
+    else:
+        certain = None
+    grouped: dict[int, tuple[Rule, list[Box], tuple[Rule, ...]]] = {}
+    for outcome in accepted:
+        slot = grouped.setdefault(id(outcome.rule), (outcome.rule, [], outcome.trace))
+        slot[1].extend(outcome.boxes)
+    result = []
+    for rule, boxes, trace in grouped.values():
+        projected = project_unknowns(boxes)
+        definite = projected if certain is None else intersect_all(projected, certain)
+        result.append(Decided(rule, tuple(projected), tuple(definite), trace))
+    return result
+
+
+@dataclass(frozen=True)
+class Shadowed:
+    rule: Rule
+    covering: tuple[Rule, ...]
+    never_matches: bool  # its own conditions contradict each other
+
+
+def shadowed_rules(engine: Engine) -> list[Shadowed]:
+    """Find rules that no packet can reach because earlier rules of the chain decide it.
+
+    A rule is covered when every packet it matches (for every behaviour of
+    the unknown constructs) is matched by earlier rules that end the walk
+    through the chain: terminal verdicts, RETURN and goto. Jumps and
+    non-terminating rules cover nothing, since packets come back from them.
+    """
+    found: list[Shadowed] = []
+    for chain_name, compiled in engine.compiled_chains():
+        covering_rules: list[tuple[Rule, list[Box]]] = []
+        for rule, match in compiled:
+            if rule.implicit:
+                continue
+            if not match:
+                found.append(Shadowed(rule, (), True))
+                continue
+            remaining = match
+            covering: list[Rule] = []
+            for earlier, earlier_match in covering_rules:
+                if earlier.span == rule.span:
+                    continue
+                if intersect_all(remaining, earlier_match):
+                    covering.append(earlier)
+                    remaining = subtract_all(remaining, earlier_match, engine.universe)
+                    if not remaining:
+                        break
+            if not remaining:
+                found.append(Shadowed(rule, tuple(covering), False))
+            kind = rule.action.kind
+            if kind in TERMINAL or kind in ("return", "goto"):
+                covering_rules.append((rule, match))
+        del chain_name
+    return found
+
+
+def state_is_new() -> dict[str, IntervalSet]:
+    return {STATE: IntervalSet.single(STATE_INDEX["new"])}

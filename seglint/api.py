@@ -1,0 +1,270 @@
+"""The whole check as one function: configuration, discovery, parsing, policies.
+
+``check()`` never raises for bad input: parse and configuration errors
+become diagnostics (SEG901, SEG903) with a file, line and column, and the
+other files are still checked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from seglint import directives as directive_scan
+from seglint.config import Config, ConfigError, find_config, load_config
+from seglint.discovery import Candidate, discover
+from seglint.engine import Engine, EngineError
+from seglint.findings import Finding, RuleMeta, level_rank
+from seglint.formats.base import FileAccess, read_source
+from seglint.ir import Diagnostic, ParseError, Ruleset, Span
+from seglint.plugins import load_plugins
+from seglint.policy import rule_catalogue
+from seglint.target import Target
+
+logger = logging.getLogger(__name__)
+
+ZERO_CONFIG_NOTE = (
+    "required flows (SEG101-SEG112) skipped: no roles are configured; "
+    "add roles and rulesets to seglint.yaml to check them"
+)
+WINDOWS_PROFILES = ("domain", "private", "public")
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # SEG901 and SEG903
+    rules: list[RuleMeta] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files_checked: int = 0
+    config: Config | None = None
+    exit_code: int = 0
+
+    @property
+    def active_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppression is None]
+
+
+@dataclass(frozen=True)
+class Options:
+    config: Path | None = None
+    fail_on: str = "warning"
+    inline_suppressions: bool = True
+    cwd: Path | None = None
+
+
+def display_path(location: Path, cwd: Path) -> str:
+    resolved = location.resolve()
+    try:
+        return resolved.relative_to(cwd).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def check(paths: Sequence[str | Path], config: str | Path | None = None,
+          *, fail_on: str = "warning", inline_suppressions: bool = True,
+          cwd: Path | None = None) -> RunResult:
+    """Check rule files and directories; return findings, diagnostics and the exit code."""
+    options = Options(Path(config) if config else None, fail_on, inline_suppressions,
+                      (cwd or Path.cwd()).resolve())
+    return _Run(options).run([Path(p) for p in paths])
+
+
+class _Run:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.cwd = options.cwd or Path.cwd().resolve()
+        self.result = RunResult()
+        self.catalogue = rule_catalogue()
+        self.texts: dict[str, str] = {}
+
+    def run(self, paths: list[Path]) -> RunResult:
+        plugins = load_plugins()
+        for failure in plugins.failures:
+            self.result.notes.append(failure)
+        rules: dict[str, RuleMeta] = dict(self.catalogue)
+        for policy in plugins.policies:
+            for meta in policy.rules:
+                rules.setdefault(meta.id, meta)
+        self.result.rules = [rules[key] for key in sorted(rules)]
+
+        config = self._load_config(paths, set(rules))
+        if config is None:
+            return self._finish()
+        self.result.config = config
+        if config.zero_config:
+            self.result.notes.append(ZERO_CONFIG_NOTE)
+
+        for item in discover(paths, plugins.formats):
+            if isinstance(item, Path):
+                self._missing_or_unknown(item)
+                continue
+            self._check_file(item, config, plugins.policies)
+        self._apply_settings(config)
+        return self._finish()
+
+    # --- configuration -------------------------------------------------------------
+
+    def _load_config(self, paths: list[Path], known_rules: set[str]) -> Config | None:
+        path = self.options.config
+        try:
+            if path is None:
+                start = paths[0] if paths else self.cwd
+                path = find_config(start if start.is_dir() else start.parent)
+            elif not path.is_file():
+                raise ConfigError(f"configuration file not found ({path})",
+                                  Span(display_path(path, self.cwd), 1))
+            return load_config(path, known_rules=known_rules, cwd=self.cwd)
+        except ConfigError as exc:
+            self.result.diagnostics.append(Diagnostic("SEG903", exc.message, exc.span, "error"))
+            return None
+
+    def _missing_or_unknown(self, path: Path) -> None:
+        shown = display_path(path, self.cwd) if path.exists() else str(path)
+        if not path.exists():
+            self.result.diagnostics.append(Diagnostic(
+                "SEG901", f"file or directory not found ({path})", Span(shown, 1), "error"))
+        else:
+            self.result.notes.append(f"skipped {shown}: not a rule file of a known format")
+
+    # --- one file ---------------------------------------------------------------------
+
+    def _check_file(self, candidate: Candidate, config: Config, policies: list) -> None:
+        shown = display_path(candidate.location, self.cwd)
+        access = FileAccess(candidate.root, self.cwd)
+        try:
+            source = read_source(candidate.location, shown)
+            self.texts[shown] = source.text
+            parsed = candidate.format.parse(source, access)
+        except ParseError as exc:
+            self._parse_error(exc.message, exc.span)
+            return
+        except RecursionError:
+            self._parse_error("input is nested too deeply to parse", Span(shown, 1))
+            return
+        except Exception as exc:  # noqa: BLE001 - no traceback reaches the user
+            logger.debug("format %s failed on %s", candidate.format.id, shown, exc_info=True)
+            self._parse_error(
+                f"internal error while parsing as {candidate.format.id} "
+                f"({type(exc).__name__}: {exc}); please report this file", Span(shown, 1))
+            return
+        self.result.files_checked += 1
+        for diagnostic in parsed.diagnostics:
+            self._diagnostic(diagnostic)
+        for ruleset in parsed.rulesets:
+            for diagnostic in ruleset.diagnostics:
+                self._diagnostic(diagnostic)
+            self._check_ruleset(ruleset, candidate, config, policies, source.text)
+
+    def _parse_error(self, message: str, span: Span) -> None:
+        self.result.diagnostics.append(Diagnostic("SEG901", message, span, "error"))
+
+    def _diagnostic(self, diagnostic: Diagnostic) -> None:
+        if diagnostic.rule_id in ("SEG901", "SEG903"):
+            self.result.diagnostics.append(replace(diagnostic, level="error"))
+            return
+        if diagnostic.rule_id == "SEG902" or diagnostic.level != "note":
+            meta = self.catalogue["SEG902"]
+            self.result.findings.append(Finding(
+                "SEG902", meta.name, "warning" if diagnostic.level != "note" else "note",
+                diagnostic.message, diagnostic.span, identity=("unsupported", diagnostic.message)))
+        else:
+            logger.debug("%s: %s", diagnostic.span, diagnostic.message)
+
+    def _check_ruleset(self, ruleset: Ruleset, candidate: Candidate, config: Config,
+                       policies: list, text: str) -> None:
+        target = self._target(ruleset, candidate, config, text)
+        if target is None:
+            return
+        for policy in policies:
+            try:
+                self.result.findings.extend(policy.check(target))
+            except EngineError as exc:
+                span = exc.rule.span if exc.rule else Span(ruleset.path, 1)
+                self._parse_error(exc.message, span)
+                return
+
+    def _target(self, ruleset: Ruleset, candidate: Candidate, config: Config,
+                text: str) -> Target | None:
+        found = dict(ruleset.directives)
+        for key, (value, line, column) in directive_scan.directives(text).items():
+            found.setdefault(key, value)
+            if key == "host" and value not in config.roles:
+                self.result.diagnostics.append(Diagnostic(
+                    "SEG903", f"unknown role {value!r} in directive "
+                    f"(known roles: {', '.join(sorted(config.roles))})",
+                    Span(ruleset.path, line, column), "error"))
+                return None
+        entry = config.ruleset_for(ruleset.path, candidate.location, ruleset.name or None)
+        if ruleset.format == "windows-firewall" and ruleset.name in WINDOWS_PROFILES:
+            profiles = entry.profiles if entry and entry.profiles else WINDOWS_PROFILES
+            if ruleset.name not in profiles:
+                return None
+
+        host = found.get("host") or (entry.host if entry else None)
+        zones = dict(entry.zones) if entry and entry.zones else {}
+        if host:
+            mode = "host"
+            interfaces = {k: v.values if not v.internet else _internet(config)
+                          for k, v in (entry.interfaces.items() if entry else ())}
+        elif zones or "zones" in found or ruleset.kind == "network":
+            mode = "network"
+            interfaces = {k: v.values if not v.internet else _internet(config)
+                          for k, v in zones.items()} or dict(ruleset.interfaces)
+        else:
+            mode = "unmapped"
+            interfaces = {}
+        engine = Engine(ruleset, interfaces)
+        return Target(ruleset, engine, config, mode, host, interfaces)
+
+    # --- after all files ------------------------------------------------------------------
+
+    def _apply_settings(self, config: Config) -> None:
+        kept: list[Finding] = []
+        seen: set[tuple[str, str, int, int]] = set()
+        suppressions = {path: directive_scan.suppressions(text)
+                        for path, text in self.texts.items()}
+        for finding in sorted(self.result.findings, key=lambda f: f.sort_key()):
+            key = (finding.rule_id, finding.span.path, finding.span.line, finding.span.column)
+            if key in seen:
+                continue
+            seen.add(key)
+            setting = config.rules.get(finding.rule_id)
+            if setting is not None:
+                if not setting.enabled:
+                    continue
+                if setting.level:
+                    finding = replace(finding, level=setting.level)
+            if self.options.inline_suppressions:
+                finding = _suppress(finding, suppressions.get(finding.span.path, ()))
+            kept.append(finding)
+        self.result.findings = kept
+
+    def _finish(self) -> RunResult:
+        result = self.result
+        threshold = level_rank(self.options.fail_on) if self.options.fail_on != "never" else 99
+        if result.diagnostics:
+            result.exit_code = 2
+        elif any(level_rank(f.level) >= threshold for f in result.active_findings):
+            result.exit_code = 1
+        else:
+            result.exit_code = 0
+        return result
+
+
+def _internet(config: Config):  # type: ignore[no-untyped-def]
+    from seglint.space import ADDR_ALL
+
+    return ADDR_ALL.subtract(config.trusted)
+
+
+def _suppress(finding: Finding, entries: Iterable[directive_scan.Suppression]) -> Finding:
+    for entry in entries:
+        if entry.line not in (finding.span.line, finding.span.line - 1):
+            continue
+        if finding.rule_id in entry.rule_ids or "ALL" in entry.rule_ids:
+            return replace(finding, suppression=entry.reason or "suppressed inline",
+                           suppression_kind="inSource")
+    return finding

@@ -1,0 +1,102 @@
+"""Finding the rule files under the paths a user gives, and their formats."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SKIPPED_DIRECTORIES = frozenset({
+    ".git", ".hg", ".svn", ".terraform", "node_modules", "__pycache__", ".venv", "venv",
+    ".tox", ".mypy_cache", ".pytest_cache",
+})
+HEAD_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file to check, the tree it belongs to and the format chosen for it."""
+
+    location: Path
+    root: Path  # includes and siblings must stay inside this tree
+    format: Any
+    explicit: bool  # named on the command line
+
+
+def _read_head(location: Path) -> str:
+    try:
+        with location.open("rb") as handle:
+            data = handle.read(HEAD_BYTES)
+    except OSError:
+        return ""
+    if b"\x00" in data:
+        return ""
+    return data.decode("utf-8", errors="replace")
+
+
+def choose_format(location: Path, formats: Iterable[Any]) -> Any | None:
+    """Pick the format of a file: a certain content match, then name, then a likely match."""
+    formats = list(formats)
+    head = _read_head(location)
+    name = location.name
+    by_name = [f for f in formats if any(fnmatch.fnmatch(name, p) for p in f.patterns)]
+    scores = []
+    for fmt in formats:
+        try:
+            score = fmt.detect(str(location), head)
+        except Exception:  # noqa: BLE001 - a detector bug must not stop discovery
+            logger.debug("format %s failed to detect %s", fmt.id, location, exc_info=True)
+            score = 0
+        scores.append((score, fmt))
+    certain = [fmt for score, fmt in scores if score >= 2]
+    if certain:
+        named = [fmt for fmt in certain if fmt in by_name]
+        return (named or certain)[0]
+    for fmt in by_name:
+        if dict((id(f), s) for s, f in scores).get(id(fmt), 0) >= 1 or not head.strip():
+            return fmt
+    if by_name:
+        return by_name[0]
+    likely = [fmt for score, fmt in scores if score == 1]
+    return likely[0] if likely else None
+
+
+def discover(paths: Iterable[Path], formats: Iterable[Any]) -> Iterator[Candidate | Path]:
+    """Yield a Candidate per rule file; yield the bare Path of an explicit file no format reads.
+
+    Directories are walked without following symlinks; a symlink whose
+    target leaves the tree is skipped.
+    """
+    formats = list(formats)
+    for path in paths:
+        if path.is_dir():
+            root = path.resolve()
+            for directory, subdirs, files in os.walk(path, followlinks=False):
+                subdirs[:] = sorted(d for d in subdirs if d not in SKIPPED_DIRECTORIES)
+                for file_name in sorted(files):
+                    location = Path(directory) / file_name
+                    if not _inside(location, root) or not location.is_file():
+                        continue
+                    fmt = choose_format(location, formats)
+                    if fmt is not None:
+                        yield Candidate(location, root, fmt, explicit=False)
+        else:
+            fmt = choose_format(path, formats) if path.is_file() else None
+            if fmt is None:
+                yield path
+                continue
+            yield Candidate(path, path.resolve().parent, fmt, explicit=True)
+
+
+def _inside(location: Path, root: Path) -> bool:
+    try:
+        resolved = location.resolve()
+    except OSError:
+        return False
+    return resolved == root or root in resolved.parents

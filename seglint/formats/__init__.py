@@ -1,0 +1,1 @@
+"""Input formats; each module registers one format through the seglint.formats hook."""

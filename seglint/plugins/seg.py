@@ -1,0 +1,357 @@
+"""The built-in SEG policy: the port table's required flows and forbidden exposures.
+
+It holds no parsing code. It reads the requirements from
+``policies/seg.yaml``, builds the packet sets of each requirement for a
+target and asks the engine about them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from seglint.analysis import Decided, accepted_packets, blocked_flow, shadowed_rules
+from seglint.findings import Finding, Packet, RuleMeta, Step
+from seglint.hookspecs import hookimpl
+from seglint.ir import Rule
+from seglint.policy import SEG_ROLES, Requirement, load_policy_data
+from seglint.space import (
+    ADDR_ALL,
+    DPORT,
+    DST,
+    IIF,
+    OIF,
+    PROTO,
+    SRC,
+    Box,
+    IntervalSet,
+    address_value,
+    parse_network,
+    subtract_all,
+)
+from seglint.target import ALL_PORTS, LOOPBACK_NETS, Party, Target, restrict
+
+REPLY_HOOK = {"input": "output", "output": "input", "forward": "forward"}
+STATELESS_FORMATS = frozenset({"ios"})
+# Readable witnesses: documentation addresses when the set allows them.
+SOURCE_EXAMPLES = ("203.0.113.10", "2001:db8:ffff::10")
+DESTINATION_EXAMPLES = ("198.51.100.20", "2001:db8:ffff::20")
+
+
+def _values(texts: tuple[str, ...]) -> list[int]:
+    return [address_value(parse_network(text).network_address) for text in texts]
+
+
+def _role_examples(party: Party) -> list[int]:
+    out = []
+    for entry in party.entries:
+        lo, hi = entry.bounds[0]
+        out.append(lo + 1 if hi - lo >= 2 else lo)
+    return out
+
+
+def _port_text(values: IntervalSet) -> str:
+    parts = [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in values.bounds[:4]]
+    if len(values.bounds) > 4:
+        parts.append("...")
+    return ",".join(parts)
+
+
+class SegPolicy:
+    """Checks one target against every applicable row of the SEG port table."""
+
+    name = "seg"
+
+    def __init__(self) -> None:
+        data = load_policy_data()
+        self.requirements = data.requirements
+        self.rules: tuple[RuleMeta, ...] = data.rules
+        self._meta = {rule.id: rule for rule in self.rules}
+
+    # --- entry point -----------------------------------------------------------------
+
+    def check(self, target: Target) -> Iterator[Finding]:
+        config = target.config
+        version = config.version
+        checks_required = target.mode == "network" or target.host_role is not None
+        if config.zero_config:
+            checks_required = False
+        for requirement in self.requirements:
+            if not requirement.applies_to_version(version):
+                continue
+            if requirement.kind == "required":
+                if checks_required and self._feature_on(requirement, target):
+                    yield from self._check_required(requirement, target)
+            else:
+                yield from self._check_exposure(requirement, target)
+        yield from self._check_shadowed(target)
+
+    def _feature_on(self, requirement: Requirement, target: Target) -> bool:
+        feature = requirement.feature
+        if feature is None:
+            return True
+        if feature == "auto-update":
+            return "auto-update" not in target.config.disabled_features
+        return feature in target.config.features
+
+    # --- required flows ----------------------------------------------------------------
+
+    def _check_required(self, req: Requirement, target: Target) -> Iterator[Finding]:
+        for source_role in req.sources:
+            for destination_role in req.destinations:
+                yield from self._check_flow(req, target, source_role, destination_role)
+
+    def _flow_paths(self, target: Target, source_role: str,
+                    destination_role: str) -> list[tuple[str, Party, Party]]:
+        if target.mode == "host":
+            paths = []
+            if destination_role == target.host_role:
+                paths.append(("input", target.party(source_role), target.host_party()))
+            if source_role == target.host_role:
+                paths.append(("output", target.host_party(), target.party(destination_role)))
+            return paths
+        src, dst = target.party(source_role), target.party(destination_role)
+        # A side that may be anywhere may not cross this firewall at all.
+        for party, role in ((src, source_role), (dst, destination_role)):
+            if not party.configured and role != "any" and not party.label.endswith("(the internet)"):
+                return []
+        if destination_role == "any" or source_role == "any":
+            return []
+        return [("forward", src, dst)]
+
+    def _check_flow(self, req: Requirement, target: Target, source_role: str,
+                    destination_role: str) -> Iterator[Finding]:
+        engine = target.engine
+        for hook, src, dst in self._flow_paths(target, source_role, destination_role):
+            if not engine.decides(hook) or (src.configured and not src.values) or (
+                    dst.configured and not dst.values):
+                continue
+            for family in target.families(src, dst):
+                for dst_entry in self._universal_entries(dst, family):
+                    for src_entry in self._universal_entries(src, family):
+                        query, free = target.flow_boxes(
+                            hook, req.protocols, req.ports, src_entry, dst_entry)
+                        if not query:
+                            continue
+                        exist: set[str] = set()
+                        if not src.configured:
+                            exist.add(SRC)
+                        if not dst.configured:
+                            exist.add(DST)
+                        if free:
+                            exist.update({"input": [IIF], "output": [OIF],
+                                          "forward": [IIF, OIF]}[hook])
+                        decided, may = blocked_flow(
+                            engine, hook, REPLY_HOOK[hook], query, frozenset(exist))
+                        for item in decided:
+                            yield self._required_finding(req, target, item, may, src, dst, hook)
+
+    @staticmethod
+    def _universal_entries(party: Party, family: int) -> list[IntervalSet]:
+        """Configured sides are checked address entry by entry; others as a whole."""
+        if party.configured and party.entries:
+            parts = [restrict(entry, family) for entry in party.entries]
+            return [part for part in parts if part]
+        whole = restrict(party.values, family)
+        return [whole] if whole else []
+
+    def _required_finding(self, req: Requirement, target: Target, item: Decided, may: bool,
+                          src: Party, dst: Party, hook: str) -> Finding:
+        verb = "may be dropped" if may else "is dropped"
+        flow = f"{req.flow_text()} from {src.label} to {dst.label}"
+        box = (item.definite or item.boxes)[0]
+        witness = self._witness(target, box, src, dst)
+        if item.reply:
+            verb = "may be dropped" if may else "are dropped"
+            message = f"replies of {flow} {verb} ({_describe(item.rule)})"
+            if target.ruleset.format in STATELESS_FORMATS:
+                message += "; the access list is stateless, so replies need their own permit"
+            witness = _reverse(witness)
+        else:
+            message = f"{flow} {verb} ({_describe(item.rule)})"
+        if witness.iif or witness.oif:
+            message += self._interface_note(witness, hook)
+        return self._finding(req.rule_id, message, item, witness, may,
+                             (hook, req.flow_text(), src.label, dst.label,
+                              "reply" if item.reply else "new"))
+
+    # --- exposures -----------------------------------------------------------------------
+
+    def _exposure_destinations(self, req: Requirement, target: Target) -> Party | None:
+        if target.mode == "host":
+            role = target.host_role
+            if role is not None and "any-host" not in req.destinations \
+                    and role not in req.destinations:
+                return None
+            return target.host_party()
+        if target.mode == "unmapped":
+            return target.host_party()
+        roles = [r for r in req.destinations if r != "any-host"]
+        parties = [target.party(role) for role in roles]
+        configured = [p for p in parties if p.configured]
+        if not configured:
+            return Party("hosts behind this firewall", ADDR_ALL, False)
+        values = IntervalSet()
+        for party in configured:
+            values = values.union(party.values)
+        return Party("/".join(p.label for p in configured), values, True)
+
+    def _exposure_sources(self, req: Requirement, target: Target, dst: Party) -> IntervalSet:
+        if req.from_other_hosts:
+            values = ADDR_ALL.subtract(LOOPBACK_NETS)
+            if dst.configured:
+                values = values.subtract(dst.values)
+            return values
+        values = target.untrusted
+        for role in req.exempt:
+            party = target.party(role)
+            if party.configured:
+                values = values.subtract(party.values)
+        return values
+
+    def _check_exposure(self, req: Requirement, target: Target) -> Iterator[Finding]:
+        dst = self._exposure_destinations(req, target)
+        if dst is None or not dst.values:
+            return
+        src_values = self._exposure_sources(req, target, dst)
+        hooks = ["input"] if target.mode == "host" else ["forward"]
+        if target.mode == "unmapped":
+            hooks = ["input", "forward"]
+        for hook in hooks:
+            if not target.engine.decides(hook):
+                continue
+            label = dst.label if hook == "input" or dst.configured else "hosts behind this firewall"
+            query, _ = target.flow_boxes(hook, req.protocols, req.ports, src_values,
+                                         dst.values, ALL_PORTS)
+            if req.except_rules or req.except_required:
+                query = subtract_all(query, self._excepted(req, target), target.engine.universe)
+            src = Party("untrusted networks", src_values, False)
+            for item in accepted_packets(target.engine, hook, query):
+                yield self._exposure_finding(req, target, item, src, dst, label, hook)
+
+    def _excepted(self, req: Requirement, target: Target) -> list[Box]:
+        """Return the packets SEG208 leaves to other rules or that SEG needs."""
+        boxes = []
+        role = target.host_role
+        for other in self.requirements:
+            if not other.applies_to_version(target.config.version):
+                continue
+            if other.kind == "exposure" and other.rule_id in req.except_rules:
+                if self._exposure_destinations(other, target) is None:
+                    continue
+            elif other.kind == "required" and req.except_required:
+                inbound_here = role in other.destinations if role else \
+                    any(r in SEG_ROLES for r in other.destinations)
+                if not inbound_here or not self._feature_on(other, target):
+                    continue
+            else:
+                continue
+            protocols = IntervalSet((p, p) for p in other.protocols)
+            boxes.append(Box.of({PROTO: protocols, DPORT: other.ports}))
+        return boxes
+
+    def _exposure_finding(self, req: Requirement, target: Target, item: Decided, src: Party,
+                          dst: Party, label: str, hook: str) -> Finding:
+        may = not item.definite
+        box = (item.definite or item.boxes)[0]
+        witness = self._witness(target, box, src, dst)
+        verb = "may be reachable" if may else "is reachable"
+        origin = "other hosts" if req.from_other_hosts else "untrusted networks"
+        flow = req.flow_text()
+        # Name the protocol and ports this rule lets in, not the whole row.
+        name = {6: "tcp", 17: "udp"}.get(witness.proto, str(witness.proto))
+        ports = IntervalSet()
+        for piece in item.boxes:
+            proto_values = piece.get(PROTO)
+            if proto_values is None or witness.proto in proto_values:
+                ports = ports.union(piece.get(DPORT) or ALL_PORTS)
+        flow = f"{name}/{_port_text(ports)}"
+        message = f"{flow} on {label} {verb} from {origin} ({_describe(item.rule)})"
+        if witness.iif or witness.oif:
+            message += self._interface_note(witness, hook)
+        return self._finding(req.rule_id, message, item, witness, may,
+                             (hook, flow, label))
+
+    # --- shadowed rules ------------------------------------------------------------------
+
+    def _check_shadowed(self, target: Target) -> Iterator[Finding]:
+        meta = self._meta["SEG301"]
+        for shadow in shadowed_rules(target.engine):
+            rule = shadow.rule
+            if shadow.never_matches:
+                message = ("rule can never match: its conditions exclude each other "
+                           f"({_describe(rule)})")
+            else:
+                first = shadow.covering[0]
+                differs = any(c.action.kind != rule.action.kind for c in shadow.covering)
+                message = (f"rule can never match: earlier rules cover it "
+                           f"({_describe(first)} at line {first.span.line}"
+                           f"{' and others' if len(shadow.covering) > 1 else ''})")
+                if differs:
+                    message += "; the covering rules have a different action"
+            related = tuple(Step(c.span, f"covering rule: {c.describe()}")
+                            for c in shadow.covering)
+            yield Finding(meta.id, meta.name, meta.level, message, rule.span,
+                          related=related, identity=("shadowed", rule.text))
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _witness(self, target: Target, box: Box, src: Party, dst: Party) -> Packet:
+        prefer = {
+            SRC: _role_examples(src) + _values(SOURCE_EXAMPLES),
+            DST: _role_examples(dst) + _values(DESTINATION_EXAMPLES),
+        }
+        return target.engine.witness(box, prefer)
+
+    @staticmethod
+    def _interface_note(witness: Packet, hook: str) -> str:
+        if hook == "input" and witness.iif:
+            return f" for packets arriving on {witness.iif}"
+        if hook == "output" and witness.oif:
+            return f" for packets leaving on {witness.oif}"
+        parts = []
+        if witness.iif:
+            parts.append(f"arriving on {witness.iif}")
+        if witness.oif:
+            parts.append(f"leaving on {witness.oif}")
+        return " for packets " + " and ".join(parts) if parts else ""
+
+    def _finding(self, rule_id: str, message: str, item: Decided, witness: Packet, may: bool,
+                 identity: tuple[str, ...]) -> Finding:
+        meta = self._meta[rule_id]
+        trace = tuple(Step(rule.span, _step_text(rule)) for rule in item.trace)
+        return Finding(
+            rule_id=rule_id,
+            name=meta.name,
+            level=meta.level,
+            message=message,
+            span=item.rule.span,
+            witness=witness,
+            may=may,
+            trace=trace,
+            related=tuple(step for step in trace if step.span != item.rule.span),
+            identity=(*identity, item.rule.text),
+            properties={"witness": witness.as_dict(), "may": may,
+                        "reply": item.reply},
+        )
+
+
+def _describe(rule: Rule) -> str:
+    """Name a rule in a message: policies by their label, rules by their text."""
+    if rule.label and (not rule.conditions or rule.implicit):
+        return rule.label
+    text = rule.text or rule.label
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _step_text(rule: Rule) -> str:
+    return f"{_describe(rule)} ({rule.action.kind})"
+
+
+def _reverse(packet: Packet) -> Packet:
+    return Packet(packet.proto, packet.dst, packet.src, packet.dport, packet.sport,
+                  packet.icmp_type, packet.icmp_code, packet.oif, packet.iif, "established")
+
+
+@hookimpl
+def seglint_policies() -> list[SegPolicy]:
+    return [SegPolicy()]
