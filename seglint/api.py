@@ -8,11 +8,12 @@ other files are still checked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from seglint import directives as directive_scan
+from seglint import ignorefile
 from seglint.config import Config, ConfigError, find_config, load_config
 from seglint.discovery import Candidate, discover
 from seglint.engine import Engine, EngineError
@@ -38,6 +39,8 @@ class RunResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # SEG901 and SEG903
     rules: list[RuleMeta] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Unused and expired suppressions: warnings of the run that never fail it.
+    suppression_warnings: list[ignorefile.SuppressionWarning] = field(default_factory=list)
     files_checked: int = 0
     config: Config | None = None
     exit_code: int = 0
@@ -65,16 +68,22 @@ def display_path(location: Path, cwd: Path) -> str:
 
 def check(paths: Sequence[str | Path], config: str | Path | None = None,
           *, fail_on: str = "warning", inline_suppressions: bool = True,
-          cwd: Path | None = None) -> RunResult:
-    """Check rule files and directories; return findings, diagnostics and the exit code."""
+          cwd: Path | None = None,
+          progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Check rule files and directories; return findings, diagnostics and the exit code.
+
+    ``progress(done, total)`` is called after each rule file, for a progress bar.
+    """
     options = Options(Path(config) if config else None, fail_on, inline_suppressions,
                       (cwd or Path.cwd()).resolve())
-    return _Run(options).run([Path(p) for p in paths])
+    return _Run(options, progress).run([Path(p) for p in paths])
 
 
 class _Run:
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options,
+                 progress: Callable[[int, int], None] | None = None) -> None:
         self.options = options
+        self.progress = progress
         self.cwd = options.cwd or Path.cwd().resolve()
         self.result = RunResult()
         self.catalogue = rule_catalogue()
@@ -97,12 +106,18 @@ class _Run:
         if config.zero_config:
             self.result.notes.append(ZERO_CONFIG_NOTE)
 
-        for item in discover(paths, plugins.formats):
+        items = list(discover(paths, plugins.formats))
+        total = sum(1 for item in items if not isinstance(item, Path))
+        done = 0
+        for item in items:
             if isinstance(item, Path):
                 self._missing_or_unknown(item)
                 continue
             self._check_file(item, config, plugins.policies)
-        self._apply_settings(config)
+            done += 1
+            if self.progress is not None:
+                self.progress(done, total)
+        self._apply_settings(config, paths, set(rules))
         return self._finish()
 
     # --- configuration -------------------------------------------------------------
@@ -221,11 +236,13 @@ class _Run:
 
     # --- after all files ------------------------------------------------------------------
 
-    def _apply_settings(self, config: Config) -> None:
+    def _apply_settings(self, config: Config, paths: list[Path],
+                        known_rules: set[str]) -> None:
         kept: list[Finding] = []
         seen: set[tuple[str, str, int, int]] = set()
-        suppressions = {path: directive_scan.suppressions(text)
-                        for path, text in self.texts.items()}
+        suppressor = ignorefile.Suppressor(
+            self.texts, self._ignore_file(config, paths, known_rules),
+            inline=self.options.inline_suppressions, cwd=self.cwd)
         for finding in sorted(self.result.findings, key=lambda f: f.sort_key()):
             key = (finding.rule_id, finding.span.path, finding.span.line, finding.span.column)
             if key in seen:
@@ -237,10 +254,21 @@ class _Run:
                     continue
                 if setting.level:
                     finding = replace(finding, level=setting.level)
-            if self.options.inline_suppressions:
-                finding = _suppress(finding, suppressions.get(finding.span.path, ()))
-            kept.append(finding)
+            kept.append(suppressor.apply(finding))
         self.result.findings = kept
+        self.result.suppression_warnings = suppressor.warnings()
+
+    def _ignore_file(self, config: Config, paths: list[Path],
+                     known_rules: set[str]) -> ignorefile.IgnoreFile | None:
+        start = paths[0] if paths else self.cwd
+        location = ignorefile.find_ignore_file(config.path, start)
+        if location is None:
+            return None
+        try:
+            return ignorefile.load_ignore_file(location, known_rules=known_rules, cwd=self.cwd)
+        except ConfigError as exc:
+            self.result.diagnostics.append(Diagnostic("SEG903", exc.message, exc.span, "error"))
+            return None
 
     def _finish(self) -> RunResult:
         result = self.result
@@ -259,12 +287,3 @@ def _internet(config: Config):  # type: ignore[no-untyped-def]
 
     return ADDR_ALL.subtract(config.trusted)
 
-
-def _suppress(finding: Finding, entries: Iterable[directive_scan.Suppression]) -> Finding:
-    for entry in entries:
-        if entry.line not in (finding.span.line, finding.span.line - 1):
-            continue
-        if finding.rule_id in entry.rule_ids or "ALL" in entry.rule_ids:
-            return replace(finding, suppression=entry.reason or "suppressed inline",
-                           suppression_kind="inSource")
-    return finding

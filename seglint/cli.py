@@ -1,23 +1,32 @@
-"""Command line: ``seglint check``, ``seglint rules``, ``seglint explain``."""
+"""Command line: ``seglint check``, ``diff``, ``rules``, ``explain`` and ``docs``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from seglint import __version__
-from seglint.api import check
-from seglint.findings import LEVELS, RuleMeta
+from seglint.api import RunResult, check
+from seglint.diff import DiffError, diff
+from seglint.docs import render_rules
+from seglint.findings import LEVELS, Finding, RuleMeta
+from seglint.ignorefile import IGNORE_FILE_NAME, SuppressionWarning, add_sarif_warnings
 from seglint.ir import Diagnostic, Span
 from seglint.policy import load_policy_data
 from seglint.report import FORMATTERS, RunReport, load_baseline, new_findings
+from seglint.report.sarif import build_log
+from seglint.report.sarif_model import to_json
 
 EXIT_USAGE = 2
+# A path with one of these names stands for every rule file below its folder.
+SETTINGS_NAMES = ("seglint.yaml", ".seglint.yaml", IGNORE_FILE_NAME)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +43,28 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("check", help="check rule files and directories")
     run.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                      help="rule files or directories to check (default: .)")
+    _add_run_options(run)
+    run.add_argument("--baseline", type=Path, metavar="SARIF",
+                     help="report only findings whose fingerprint is not in this SARIF file")
+
+    compare = commands.add_parser(
+        "diff", help="report the findings that are new since a git revision")
+    compare.add_argument("rev", metavar="REV",
+                         help="git revision to compare with, e.g. HEAD~1 or origin/main")
+    compare.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                         help="rule files or directories to compare (default: .)")
+    _add_run_options(compare)
+
+    commands.add_parser("rules", help="list the rules with their ids, levels and names")
+    explain = commands.add_parser("explain", help="show the documentation of one rule")
+    explain.add_argument("rule", metavar="RULE", help="rule id or name, e.g. SEG109")
+    docs = commands.add_parser("docs", help="print the rule reference in Markdown")
+    docs.add_argument("-o", "--output", type=Path, metavar="FILE",
+                      help="write it to FILE (e.g. docs/rules.md) instead of standard output")
+    return parser
+
+
+def _add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--config", type=Path, metavar="FILE",
                      help="configuration file (default: seglint.yaml, .seglint.yaml or "
                           "pyproject.toml [tool.seglint], searched upward)")
@@ -44,19 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fail-on", choices=["error", "warning", "note", "never"],
                      default="warning",
                      help="lowest level that makes the exit code 1 (default: warning)")
-    run.add_argument("--baseline", type=Path, metavar="SARIF",
-                     help="report only findings whose fingerprint is not in this SARIF file")
     run.add_argument("--no-inline-suppressions", action="store_true",
                      help="ignore '# seglint: disable=...' comments in rule files")
     run.add_argument("-q", "--quiet", action="store_true",
                      help="print only findings at warning level and above, without witnesses")
     run.add_argument("--color", choices=["auto", "always", "never"], default="auto",
                      help="colour the text output (default: auto, only on a terminal)")
-
-    commands.add_parser("rules", help="list the rules with their ids, levels and names")
-    explain = commands.add_parser("explain", help="show the documentation of one rule")
-    explain.add_argument("rule", metavar="RULE", help="rule id or name, e.g. SEG109")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,19 +92,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _rules(sys.stdout)
     if args.command == "explain":
         return _explain(args.rule, sys.stdout)
-    if args.command != "check":
+    if args.command == "docs":
+        return _docs(args.output)
+    if args.command not in ("check", "diff"):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return _check(args)
+        return _check(args) if args.command == "check" else _diff(args)
     except KeyboardInterrupt:
         print("seglint: interrupted", file=sys.stderr)
         return 130
 
 
 def _check(args: argparse.Namespace) -> int:
-    result = check(args.paths, args.config, fail_on=args.fail_on,
-                   inline_suppressions=not args.no_inline_suppressions)
+    progress = _progress_bar(args)
+    try:
+        result = check(expand_settings_paths(args.paths), args.config, fail_on=args.fail_on,
+                       inline_suppressions=not args.no_inline_suppressions,
+                       progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     findings = result.findings
     exit_code = result.exit_code
     if args.baseline is not None:
@@ -95,24 +127,129 @@ def _check(args: argparse.Namespace) -> int:
             findings = new_findings(findings, known)
             if exit_code == 1 and not _fails(findings, args.fail_on):
                 exit_code = 0
+    return _write_report(args, result, findings, exit_code)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    progress = _progress_bar(args)
+    try:
+        result = diff(args.rev, args.paths, args.config, fail_on=args.fail_on,
+                      inline_suppressions=not args.no_inline_suppressions,
+                      progress=progress)
+    except DiffError as exc:
+        print(f"seglint: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        if progress is not None:
+            progress.close()
+    return _write_report(args, result, result.findings, result.exit_code)
+
+
+def expand_settings_paths(paths: Sequence[str]) -> list[str]:
+    """Replace each configuration or ignore file among ``paths`` by its folder.
+
+    Either file changes the findings of every rule file below it, so a
+    pre-commit run that passes only a changed seglint.yaml re-checks them all.
+    Files below such a folder are dropped, as the folder covers them.
+    """
+    folders: list[Path] = []
+    for path in map(Path, paths):
+        if path.name in SETTINGS_NAMES and path.is_file() and path.parent not in folders:
+            folders.append(path.parent)
+    if not folders:
+        return list(paths)
+    kept = [str(folder) for folder in folders]
+    for text in paths:
+        location = Path(text).resolve()
+        if not any(location.is_relative_to(folder.resolve()) for folder in folders):
+            kept.append(text)
+    return kept
+
+
+def _write_report(args: argparse.Namespace, result: RunResult, findings: list[Finding],
+                  exit_code: int) -> int:
+    warnings = result.suppression_warnings
+    # SARIF carries the suppression warnings as notifications at warning
+    # level; the other formats show them as run notes.
+    notes = list(result.notes)
+    if args.format != "sarif":
+        notes += [warning.note for warning in warnings]
     report = RunReport(
         findings=findings,
         diagnostics=result.diagnostics,
         rules=result.rules,
         root=Path.cwd(),
         files_checked=result.files_checked,
-        notes=result.notes,
+        notes=notes,
         tool_version=__version__,
         execution_successful=not result.diagnostics,
     )
-    formatter = FORMATTERS[args.format]()
-    if args.output is not None:
-        with args.output.open("w", encoding="utf-8") as stream:
-            formatter.render(report, stream, color=False, quiet=args.quiet)
-    else:
-        formatter.render(report, sys.stdout, color=_use_color(args.color, sys.stdout),
-                         quiet=args.quiet)
+    try:
+        if args.output is not None:
+            with args.output.open("w", encoding="utf-8") as stream:
+                _render(args.format, report, warnings, stream, color=False,
+                        quiet=args.quiet)
+        else:
+            _render(args.format, report, warnings, sys.stdout,
+                    color=_use_color(args.color, sys.stdout), quiet=args.quiet)
+    except OSError as exc:
+        print(f"seglint: failed to write the report ({exc.filename or args.output}: "
+              f"{exc.strerror or exc})", file=sys.stderr)
+        return EXIT_USAGE
     return exit_code
+
+
+def _render(name: str, report: RunReport, warnings: list[SuppressionWarning],
+            stream: TextIO, *, color: bool, quiet: bool) -> None:
+    if name == "sarif" and warnings:
+        # NOTE: RunReport has no field for warnings with a location, so the
+        # SARIF log is built here and the notifications are added to it.
+        log = add_sarif_warnings(build_log(report), warnings, report.root)
+        json.dump(to_json(log), stream, indent=2, ensure_ascii=False)
+        stream.write("\n")
+        return
+    FORMATTERS[name]().render(report, stream, color=color, quiet=quiet)
+
+
+class ProgressBar:
+    """A progress bar on standard error, shown once a run is long enough to need one.
+
+    It appears when more than ``MIN_FILES`` rule files are found, or when
+    checking has taken ``MIN_SECONDS``, and disappears when the run ends.
+    """
+
+    MIN_FILES = 50
+    MIN_SECONDS = 2.0
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            slow = time.monotonic() - self.started >= self.MIN_SECONDS
+            if total <= self.MIN_FILES and not slow:
+                return
+            # rich is imported only here, so short runs do not pay for it.
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(file=self.stream), transient=True)
+            self.task = self.bar.add_task("checking", total=total)
+            self.bar.start()
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _progress_bar(args: argparse.Namespace) -> ProgressBar | None:
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    return ProgressBar(sys.stderr)
 
 
 def _fails(findings: Sequence, fail_on: str) -> bool:  # type: ignore[type-arg]
@@ -128,6 +265,19 @@ def _use_color(choice: str, stream: TextIO) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _docs(output: Path | None) -> int:
+    text = render_rules(load_policy_data().rules)
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"seglint: failed to write {output} ({exc.strerror or exc})", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
 
 
 def _rules(stream: TextIO) -> int:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seglint.formats.base import decode_bom
+
 logger = logging.getLogger(__name__)
 
 SKIPPED_DIRECTORIES = frozenset({
@@ -35,6 +37,9 @@ def _read_head(location: Path) -> str:
             data = handle.read(HEAD_BYTES)
     except OSError:
         return ""
+    text = decode_bom(data[: len(data) - len(data) % 2])
+    if text is not None:
+        return text
     if b"\x00" in data:
         return ""
     return data.decode("utf-8", errors="replace")

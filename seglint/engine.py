@@ -57,6 +57,7 @@ from seglint.space import (
 logger = logging.getLogger(__name__)
 
 MAX_CHAIN_DEPTH = 128
+_FIRST_ROUTABLE_V4 = 1 << 24  # 1.0.0.0
 PORT_PROTOCOLS = frozenset({6, 17, 33, 132, 136})  # tcp, udp, dccp, sctp, udplite
 _OTHER = "\x7f"  # marks a representative name that no rule names exactly
 
@@ -91,6 +92,16 @@ class _Piece:
     verdict: str  # "accept", "drop" or "return"
     rule: Rule | None
     trace: tuple[Rule, ...]
+
+
+def _nonzero(values: IntervalSet | None) -> list[int]:
+    """Return the lowest port above 0, so witnesses avoid the reserved port 0."""
+    if values is None:
+        return [1]
+    for lo, hi in values.bounds:
+        if hi >= 1:
+            return [max(lo, 1)]
+    return []
 
 
 class InterfaceAtoms:
@@ -155,6 +166,7 @@ class Engine:
         self.universe = Universe(len(self.atoms))
         self.loopback = self.atoms.match(ruleset.loopback)
         self.unknowns: dict[str, Unknown] = {}
+        self._policies = {id(c.policy) for c in ruleset.chains.values() if c.policy}
         self._compiled: dict[str, list[tuple[Rule, list[Box]]]] = {
             name: [(rule, self._compile(rule)) for rule in chain.rules]
             for name, chain in ruleset.chains.items()
@@ -237,7 +249,8 @@ class Engine:
                         )
                         continue
                     chosen = piece.rule
-                    if piece.rule.implicit and accept_rule is not None:
+                    if accept_rule is not None and (
+                            self._accept_rank(accept_rule) > self._accept_rank(piece.rule)):
                         chosen = accept_rule
                     next_pending.append((piece.boxes, chosen, full_trace))
             pending = next_pending
@@ -246,6 +259,17 @@ class Engine:
                 continue
             finished.append(Outcome(tuple(group), "accept", accept_rule, trace))
         return finished
+
+    def _accept_rank(self, rule: Rule) -> int:
+        """Rank accepts for blame: a stated rule, then a stated policy, then an implicit one.
+
+        A packet accepted by several base chains (iptables' mangle and filter
+        tables, an ASA's inbound and outbound access lists) is blamed on the
+        rule that most specifically let it through; on a tie, the later one.
+        """
+        if rule.implicit:
+            return 0
+        return 1 if id(rule) in self._policies else 2
 
     def _split_family(self, chain: Chain, boxes: list[Box]) -> tuple[list[Box], list[Box]]:
         if chain.families >= {4, 6}:
@@ -337,7 +361,7 @@ class Engine:
             src=self._pick_address(box, SRC, prefer),
             dst=self._pick_address(box, DST, prefer),
             sport=pick(SPORT, (40000, 1024)) if has_ports else None,
-            dport=pick(DPORT) if has_ports else None,
+            dport=pick(DPORT, tuple(_nonzero(box.get(DPORT)))) if has_ports else None,
             icmp_type=icmp // 256 if icmp is not None else None,
             icmp_code=icmp % 256 if icmp is not None else None,
             iif=self._pick_interface(box, IIF),
@@ -350,12 +374,17 @@ class Engine:
         for candidate in prefer.get(dim, ()):
             if candidate in values:
                 return str(value_address(candidate))
-        lo, hi = values.bounds[0]
-        offset = V6_OFFSET if lo >= V6_OFFSET else 0
-        # Skip a network's all-zero address when the set holds more than it.
-        if hi > lo and (lo - offset) % 256 == 0:
-            lo += 1
-        return str(value_address(lo))
+        for lo, hi in values.bounds:
+            offset = V6_OFFSET if lo >= V6_OFFSET else 0
+            if offset == 0 and lo < _FIRST_ROUTABLE_V4 <= hi:
+                lo = _FIRST_ROUTABLE_V4  # 0.0.0.0/8 is no real source or destination
+            elif offset == 0 and hi < _FIRST_ROUTABLE_V4:
+                continue
+            # Skip a network's all-zero address when the set holds more than it.
+            if hi > lo and (lo - offset) % 256 == 0:
+                lo += 1
+            return str(value_address(lo))
+        return str(value_address(values.min()))
 
     def _pick_interface(self, box: Box, dim: str) -> str | None:
         """Name an interface only when the rules made it matter."""

@@ -70,7 +70,8 @@ class Target:
 
     @property
     def untrusted(self) -> IntervalSet:
-        return ADDR_ALL.subtract(self.config.trusted)
+        # Loopback sources never arrive from another host, trusted or not.
+        return ADDR_ALL.subtract(self.config.trusted).subtract(LOOPBACK_NETS)
 
     def party(self, role: str) -> Party:
         if role == "any":

@@ -79,6 +79,9 @@ def read_source(location: Path, display: str, span: Span | None = None) -> Sourc
         data = location.read_bytes()
     except OSError as exc:
         raise ParseError(f"cannot read {display} ({exc.strerror or exc})", where) from exc
+    text = decode_bom(data)
+    if text is not None:
+        return SourceFile(display, location, text)
     if b"\x00" in data[:8192]:
         raise ParseError("file is binary (contains NUL bytes), not a rule file", where)
     try:
@@ -90,6 +93,17 @@ def read_source(location: Path, display: str, span: Span | None = None) -> Sourc
     if text.startswith("\ufeff"):
         text = text[1:]
     return SourceFile(display, location, text)
+
+
+def decode_bom(data: bytes) -> str | None:
+    """Decode UTF-16 text with a byte order mark, as Windows PowerShell 5.1 writes it."""
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(codec)
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 class Format(Protocol):

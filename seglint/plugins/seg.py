@@ -33,7 +33,7 @@ from seglint.target import ALL_PORTS, LOOPBACK_NETS, Party, Target, restrict
 REPLY_HOOK = {"input": "output", "output": "input", "forward": "forward"}
 STATELESS_FORMATS = frozenset({"ios"})
 # Readable witnesses: documentation addresses when the set allows them.
-SOURCE_EXAMPLES = ("203.0.113.10", "2001:db8:ffff::10")
+SOURCE_EXAMPLES = ("203.0.113.10", "192.0.2.10", "2001:db8:ffff::10")
 DESTINATION_EXAMPLES = ("198.51.100.20", "2001:db8:ffff::20")
 
 
@@ -220,8 +220,14 @@ class SegPolicy:
             if not target.engine.decides(hook):
                 continue
             label = dst.label if hook == "input" or dst.configured else "hosts behind this firewall"
-            query, _ = target.flow_boxes(hook, req.protocols, req.ports, src_values,
-                                         dst.values, ALL_PORTS)
+            query = []
+            # Only the families the file decides; its other packets are no finding of it.
+            for family in sorted(target.ruleset.families):
+                family_src = restrict(src_values, family)
+                family_dst = restrict(dst.values, family)
+                if family_src and family_dst:
+                    query += target.flow_boxes(hook, req.protocols, req.ports, family_src,
+                                               family_dst, ALL_PORTS)[0]
             if req.except_rules or req.except_required:
                 query = subtract_all(query, self._excepted(req, target), target.engine.universe)
             src = Party("untrusted networks", src_values, False)
@@ -318,7 +324,9 @@ class SegPolicy:
     def _finding(self, rule_id: str, message: str, item: Decided, witness: Packet, may: bool,
                  identity: tuple[str, ...]) -> Finding:
         meta = self._meta[rule_id]
-        trace = tuple(Step(rule.span, _step_text(rule)) for rule in item.trace)
+        # A trace of one rule repeats the location; keep it only when it adds steps.
+        steps = item.trace if len(item.trace) > 1 else ()
+        trace = tuple(Step(rule.span, _step_text(rule)) for rule in steps)
         return Finding(
             rule_id=rule_id,
             name=meta.name,
@@ -337,10 +345,9 @@ class SegPolicy:
 
 def _describe(rule: Rule) -> str:
     """Name a rule in a message: policies by their label, rules by their text."""
-    if rule.label and (not rule.conditions or rule.implicit):
+    if rule.label and (not rule.conditions or rule.implicit or len(rule.text) > 80):
         return rule.label
-    text = rule.text or rule.label
-    return text if len(text) <= 100 else text[:97] + "..."
+    return rule.text or rule.label
 
 
 def _step_text(rule: Rule) -> str:

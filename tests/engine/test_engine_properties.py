@@ -133,15 +133,19 @@ def _run(ruleset: Ruleset, name: str, packet) -> tuple[str, Rule | None]:
 
 
 def reference(ruleset: Ruleset, packet) -> tuple[str, Rule]:
+    """Walk the base chains; blame an accept on the last stated rule, else the last policy."""
     last_accept: Rule | None = None
+    policies = {id(chain.policy) for chain in ruleset.chains.values() if chain.policy}
     for name in ruleset.hooks["input"]:
         chain = ruleset.chains[name]
         verdict, rule = _run(ruleset, name, packet)
         if verdict == "return":
             verdict, rule = chain.policy.action.kind, chain.policy
-        if verdict == "drop":
+        if verdict in ("drop", "reject"):
             return "drop", rule
-        last_accept = rule
+        rank = 1 if id(rule) in policies else 2
+        if last_accept is None or rank >= (1 if id(last_accept) in policies else 2):
+            last_accept = rule
     return "accept", last_accept
 
 

@@ -1,0 +1,211 @@
+"""Safe loading of CloudFormation templates (YAML or JSON) with positions.
+
+Templates are read with ruamel.yaml's round-trip loader, which keeps the
+line and column of every key and list item and builds only plain data
+(mappings, lists, strings, numbers). CloudFormation's short-form tags
+(``!Ref``, ``!Sub``, ...) become :class:`Intrinsic` markers holding the
+tagged data; any other tag, including Python object tags, becomes an
+:class:`UnknownTag` marker. No tag ever constructs a Python object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from seglint.ir import ParseError, Span
+
+# Short-form tags and the long-form function names they stand for.
+SHORT_TAGS = {
+    "!Ref": "Ref",
+    "!Condition": "Condition",
+    **{
+        f"!{name}": f"Fn::{name}"
+        for name in (
+            "Sub",
+            "GetAtt",
+            "Join",
+            "Select",
+            "Split",
+            "If",
+            "FindInMap",
+            "ImportValue",
+            "Base64",
+            "Cidr",
+            "GetAZs",
+            "Equals",
+            "Not",
+            "And",
+            "Or",
+            "Transform",
+            "Length",
+            "ToJsonString",
+        )
+    },
+}
+
+
+@dataclass(frozen=True)
+class Intrinsic:
+    """An intrinsic function call: ``name`` is the long form (``Fn::Sub``)."""
+
+    name: str
+    value: Any
+    line: int  # 1-based
+    column: int  # 1-based
+    short: bool = True  # written as a tag (True) or as a one-key mapping
+
+
+@dataclass(frozen=True)
+class UnknownTag:
+    """A YAML tag that CloudFormation does not define; its data is kept, unused."""
+
+    tag: str
+    value: Any
+    line: int
+    column: int
+
+
+def _node_data(constructor: RoundTripConstructor, node: Node) -> Any:
+    if isinstance(node, ScalarNode):
+        return constructor.construct_scalar(node)
+    if isinstance(node, SequenceNode):
+        return [constructor.construct_object(child, deep=True) for child in node.value]
+    if isinstance(node, MappingNode):
+        return {
+            constructor.construct_object(key, deep=True): constructor.construct_object(
+                value, deep=True
+            )
+            for key, value in node.value
+        }
+    return None
+
+
+def _construct_intrinsic(constructor: RoundTripConstructor, node: Node) -> Intrinsic:
+    mark = node.start_mark
+    name = SHORT_TAGS[str(node.tag)]
+    return Intrinsic(
+        name, _node_data(constructor, node), mark.line + 1, mark.column + 1
+    )
+
+
+def _construct_unknown(constructor: RoundTripConstructor, node: Node) -> UnknownTag:
+    mark = node.start_mark
+    return UnknownTag(
+        str(node.tag), _node_data(constructor, node), mark.line + 1, mark.column + 1
+    )
+
+
+class TemplateConstructor(RoundTripConstructor):
+    """Round-trip constructor that turns every tag into a marker object."""
+
+
+# add_constructor copies the class's table on first use, so ruamel's shared
+# RoundTripConstructor stays untouched.
+for _tag in SHORT_TAGS:
+    TemplateConstructor.add_constructor(_tag, _construct_intrinsic)
+TemplateConstructor.add_constructor(None, _construct_unknown)
+
+
+def _loader() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    yaml.Constructor = TemplateConstructor
+    return yaml
+
+
+def load_template(text: str, path: str) -> CommentedMap:
+    """Return the template's top-level mapping; raise ParseError at the bad spot."""
+    try:
+        data = _loader().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        column = mark.column + 1 if mark is not None else 1
+        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        raise ParseError(
+            f"invalid template ({problem})", Span(path, line, column)
+        ) from exc
+    except YAMLError as exc:
+        raise ParseError(f"invalid template ({exc})", Span(path, 1)) from exc
+    except RecursionError as exc:
+        raise ParseError("template is nested too deeply", Span(path, 1)) from exc
+    if not isinstance(data, CommentedMap):
+        raise ParseError("template is not a mapping of sections", Span(path, 1))
+    return data
+
+
+def key_position(mapping: Any, key: Any) -> tuple[int, int] | None:
+    """Return the 1-based line and column of a key, when the loader recorded it."""
+    if isinstance(mapping, CommentedMap):
+        try:
+            line, column = mapping.lc.key(key)
+        except (KeyError, TypeError):
+            return None
+        return line + 1, column + 1
+    return None
+
+
+def value_position(mapping: Any, key: Any) -> tuple[int, int] | None:
+    value = mapping.get(key) if isinstance(mapping, dict) else None
+    if isinstance(value, Intrinsic | UnknownTag):
+        return value.line, value.column
+    if isinstance(mapping, CommentedMap):
+        try:
+            line, column = mapping.lc.value(key)
+        except (KeyError, TypeError):
+            return key_position(mapping, key)
+        return line + 1, column + 1
+    return None
+
+
+def item_position(sequence: Any, index: int) -> tuple[int, int] | None:
+    """Return the 1-based line and column where a list item's data starts."""
+    if isinstance(sequence, CommentedSeq):
+        try:
+            line, column = sequence.lc.item(index)
+        except (KeyError, IndexError, TypeError):
+            return None
+        return line + 1, column + 1
+    return None
+
+
+def last_line(data: Any, start: int) -> int:
+    """Return the last line (1-based) holding part of ``data``, at least ``start``."""
+    last = start
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, CommentedMap):
+            for key in item:
+                for getter in (item.lc.key, item.lc.value):
+                    try:
+                        last = max(last, getter(key)[0] + 1)
+                    except (KeyError, TypeError):
+                        pass
+                stack.append(item[key])
+        elif isinstance(item, CommentedSeq):
+            for index, child in enumerate(item):
+                try:
+                    last = max(last, item.lc.item(index)[0] + 1)
+                except (KeyError, IndexError, TypeError):
+                    pass
+                stack.append(child)
+        elif isinstance(item, Intrinsic | UnknownTag):
+            last = max(last, item.line)
+            stack.append(item.value)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return last

@@ -1,0 +1,82 @@
+"""The Terraform format: AWS, Azure and GCP firewall resources in ``.tf`` files.
+
+A ``.tf`` file is read as part of its module (every ``.tf`` file of its
+directory, with ``terraform.tfvars`` and ``*.auto.tfvars``), because
+variables, locals and the resources that rules attach to may live in other
+files. Each protected target (a security group, a network ACL, an NSG, a
+GCP network and target) becomes one host :class:`Ruleset`, returned by the
+file that declares its resource. Values that only ``terraform apply``
+could know become Unknown conditions; nothing is executed and data sources
+are never read.
+
+Resources and their models are described in ``_tf_aws``, ``_tf_azure`` and
+``_tf_gcp``. Not modelled: modules called from the configuration (their
+resources are not read), ``.tf.json`` files, ``-var`` and ``TF_VAR_``
+values, ``%{ }`` template directives, and ties between resources other
+than a shared ``# seglint: host=...`` directive.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from seglint.formats import _tf_aws, _tf_azure, _tf_gcp
+from seglint.formats._tf_module import TfModule, load_module
+from seglint.formats._tf_rules import Draft, tie_by_directive
+from seglint.formats.base import FileAccess, Format, SourceFile
+from seglint.hookspecs import hookimpl
+from seglint.ir import ParseError, ParseResult, Span
+
+logger = logging.getLogger(__name__)
+
+_TOP_LEVEL = re.compile(
+    r'^\s*(resource|data|variable|provider|module|locals|terraform|output)\s+("[^"\n]*"\s*)*\{',
+    re.MULTILINE,
+)
+_CONVERTERS = (_tf_aws.convert, _tf_azure.convert, _tf_gcp.convert)
+
+
+def module_drafts(module: TfModule) -> list[Draft]:
+    """Return the module's rulesets before filtering by file (computed once)."""
+    if module.drafts is None:
+        drafts: list[Draft] = []
+        for convert in _CONVERTERS:
+            drafts.extend(convert(module))
+        module.drafts = list(tie_by_directive(drafts))
+    return module.drafts  # type: ignore[return-value]
+
+
+class TerraformFormat:
+    """Terraform configurations (HCL ``.tf`` files) parsed with pyhcl2."""
+
+    id = "terraform"
+    patterns = ("*.tf",)
+
+    def detect(self, path: str, head: str) -> int:
+        if path.endswith(".tf"):
+            return 2
+        if path.endswith((".tfvars", ".json", ".yaml", ".yml")):
+            return 0
+        return 1 if _TOP_LEVEL.search(head) else 0
+
+    def parse(self, source: SourceFile, files: FileAccess) -> ParseResult:
+        try:
+            module = load_module(source, files)
+            drafts = module_drafts(module)
+        except ParseError:
+            raise
+        except RecursionError:
+            raise ParseError("expressions are nested too deeply to evaluate",
+                             Span(source.path, 1)) from None
+        error = module.errors.get(source.path)
+        if error is not None:
+            raise error
+        rulesets = tuple(draft.ruleset() for draft in drafts if draft.home == source.path)
+        logger.debug("%s: %d terraform rulesets", source.path, len(rulesets))
+        return ParseResult(rulesets=rulesets)
+
+
+@hookimpl
+def seglint_formats() -> list[Format]:
+    return [TerraformFormat()]
