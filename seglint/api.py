@@ -151,8 +151,9 @@ class _Run:
         access = FileAccess(candidate.root, self.cwd)
         try:
             source = read_source(candidate.location, shown)
-            self.texts[shown] = source.text
             parsed = candidate.format.parse(source, access)
+            # Only files that parsed count for suppressions and unused ones.
+            self.texts[shown] = source.text
         except ParseError as exc:
             self._parse_error(exc.message, exc.span)
             return

@@ -317,22 +317,19 @@ class Suppressor:
                     if (path, entry.line, rule_id) in self.used_inline:
                         continue
                     found.append(SuppressionWarning(
-                        f"unused suppression of {rule_id} "
-                        "(no finding of it on this line or the next)",
+                        f"unused suppression of {rule_id}",
                         Span(path, entry.line, entry.column),
                     ))
 
         for number, ignore in enumerate(self.entries):
             if self._expired(ignore):
                 found.append(SuppressionWarning(
-                    f"expired suppression of {ignore.describe()} "
-                    f"(expired on {ignore.expires}; its findings are reported again)",
+                    f"suppression of {ignore.describe()} expired after {ignore.expires}",
                     ignore.span,
                 ))
             elif number not in self.used_entries and self._judged(ignore):
                 found.append(SuppressionWarning(
-                    f"unused suppression of {ignore.describe()} (no finding matches it)",
-                    ignore.span,
+                    f"unused suppression of {ignore.describe()}", ignore.span
                 ))
         return found
 

@@ -1,4 +1,4 @@
-"""Shared test fixtures."""
+"""Shared fixtures: the development workspace's shared folder and a config writer."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pytest
 
-# Real rule files and small cases live beside the repository, in the
-# development workspace only.
-SHARED_DIR = Path(__file__).resolve().parents[1] / ".." / "shared"
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture
-def SHARED() -> Path:  # noqa: N802 - the name the test suite shares
-    """Return the shared folder of rule files; skip the test when it is absent."""
-    if not SHARED_DIR.is_dir():
+def shared() -> Path:
+    """The shared corpus and cases, present only in the development workspace."""
+    if not SHARED.is_dir():
         pytest.skip("../shared is not present (only in the development workspace)")
-    return SHARED_DIR
+    return SHARED

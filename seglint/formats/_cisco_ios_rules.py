@@ -282,10 +282,8 @@ class IosEntryReader:
             self.device.warn("reflexive access lists are not modelled (the replies they "
                              f"let in are not checked): {self.line.tree_text(option)}",
                              self.line.tree_span(self.path, option), "note")
-        elif option.data == "time_range":
-            self._unknown(option, "time-range")
         else:
-            self._unknown(option, "match")
+            self._unknown(option, self.line.tree_text(option).split()[0])
 
     def _protocol(self, tree: Tree) -> ServiceSet:
         token = tokens(tree)[0]

@@ -25,6 +25,7 @@ from seglint.formats._iptables_options import Word
 from seglint.formats._iptables_rule import KEY_PREFIX, Evidence, ParsedRule, read_rule
 from seglint.ir import (
     Action,
+    ActionKind,
     Chain,
     Diagnostic,
     ParseError,
@@ -50,7 +51,7 @@ _NO_INPUT_INTERFACE = frozenset({"OUTPUT", "POSTROUTING"})
 _NO_OUTPUT_INTERFACE = frozenset({"INPUT", "PREROUTING"})
 
 
-# --- records the grammar's transformer produces --------------------------------------
+# --- records the grammar's transformer produces ---------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ class TableEnd:
 Record = CommentLine | TableStart | ChainDeclaration | Command | TableEnd
 
 
-# --- state ---------------------------------------------------------------------------
+# --- state ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -154,13 +155,15 @@ class RulesetBuilder:
         else:
             self._command(record)
 
-    # --- family ---------------------------------------------------------------------
+    # --- family -----------------------------------------------------------------------
 
     def _comment(self, record: CommentLine) -> None:
         found = _SAVE_HEADER.search(record.text)
         if found is not None:
             family = 6 if found.group(1) == "ip6tables" else 4
-            self._evidence(Evidence(family, f"{found.group(1)}-save header", record.span))
+            self._evidence(
+                Evidence(family, f"{found.group(1)}-save header", record.span)
+            )
 
     def _evidence(self, evidence: Evidence) -> None:
         first = self.family
@@ -181,14 +184,16 @@ class RulesetBuilder:
         name = record.name.value
         if name not in BUILTIN_CHAINS:
             raise self.error(
-                f"unknown table ({name}); expected filter, nat, mangle, raw or security",
+                f"unknown table ({name}); expected filter, nat, mangle, raw "
+                "or security",
                 record.name,
             )
         if name in self.done:
             first = self.done[name][0].header.line
             raise self.error(
                 f"table {name} appears twice (first on line {first}); "
-                "iptables-restore would replace the first one", record.name,
+                "iptables-restore would replace the first one",
+                record.name,
             )
         table = _Table(name, record.span)
         for chain in BUILTIN_CHAINS[name]:
@@ -209,7 +214,8 @@ class RulesetBuilder:
         if policy != "-":
             raise self.error(
                 f"chain {name} is not a built-in chain of table {table.name}, so its "
-                f"policy must be - (found {policy})", record.policy,
+                f"policy must be - (found {policy})",
+                record.policy,
             )
         self._new_chain(table, record.chain)
 
@@ -218,10 +224,13 @@ class RulesetBuilder:
         if name in table.chains:
             where = table.declared.get(name)
             line = f" (line {where.line})" if where else ""
-            raise self.error(f"chain {name} already exists in table {table.name}{line}", word)
+            raise self.error(
+                f"chain {name} already exists in table {table.name}{line}", word
+            )
         if len(name) > CHAIN_NAME_MAX:
             raise self.error(
-                f"chain name too long ({name}); the maximum is {CHAIN_NAME_MAX} characters",
+                f"chain name too long ({name}); the maximum is {CHAIN_NAME_MAX} "
+                "characters",
                 word,
             )
         if name in _RESERVED_CHAINS:
@@ -234,7 +243,7 @@ class RulesetBuilder:
         assert self.table is not None, "the grammar puts every statement inside a table"
         return self.table
 
-    # --- commands ----------------------------------------------------------------------
+    # --- commands ---------------------------------------------------------------------
 
     def _command(self, command: Command) -> None:
         table = self._current()
@@ -283,7 +292,8 @@ class RulesetBuilder:
         if rules is None:
             raise self.error(
                 f"chain {word.value} does not exist in table {table.name}; declare it "
-                f"with :{word.value} - [0:0] or -N {word.value}", word,
+                f"with :{word.value} - [0:0] or -N {word.value}",
+                word,
             )
         return rules
 
@@ -296,12 +306,14 @@ class RulesetBuilder:
             if parsed.in_interface is not None and chain in _NO_INPUT_INTERFACE:
                 raise self.error(
                     f"-i cannot be used in chain {chain}: its packets have no input "
-                    "interface yet", parsed.in_interface,
+                    "interface yet",
+                    parsed.in_interface,
                 )
             if parsed.out_interface is not None and chain in _NO_OUTPUT_INTERFACE:
                 raise self.error(
                     f"-o cannot be used in chain {chain}: its packets have no output "
-                    "interface yet", parsed.out_interface,
+                    "interface yet",
+                    parsed.out_interface,
                 )
         spec = " ".join(word.raw for word in command.args)
         return _Draft(command.span, command.text, spec, parsed)
@@ -315,11 +327,14 @@ class RulesetBuilder:
             chain = command.chain.value if command.chain else ""
             raise self.error(
                 f"rule number {number} is out of range (chain {chain} has "
-                f"{len(rules)} rules)", command.number,
+                f"{len(rules)} rules)",
+                command.number,
             )
         return number - 1
 
-    def _delete_rule(self, table: _Table, command: Command, rules: list[_Draft]) -> None:
+    def _delete_rule(
+        self, table: _Table, command: Command, rules: list[_Draft]
+    ) -> None:
         if command.number is not None:
             del rules[self._position(command, rules, allow_end=False)]
             return
@@ -338,8 +353,9 @@ class RulesetBuilder:
         name = command.chain.value
         if not table.builtin(name):
             raise self.error(
-                f"chain {name} is not a built-in chain of table {table.name}, so it has "
-                "no policy", command.chain,
+                f"chain {name} is not a built-in chain of table {table.name}, "
+                "so it has no policy",
+                command.chain,
             )
         table.policies[name] = _Policy(command.policy.value, command.span, False)
 
@@ -359,14 +375,17 @@ class RulesetBuilder:
             for draft in drafts:
                 target = draft.parsed.target
                 if target is not None and target.name == old:
-                    draft.parsed = replace(draft.parsed, target=replace(target, name=new))
+                    draft.parsed = replace(
+                        draft.parsed, target=replace(target, name=new)
+                    )
 
     def _delete_chains(self, table: _Table, command: Command) -> None:
         if command.chain is not None:
             self._chain(table, command.chain)
             if table.builtin(command.chain.value):
                 raise self.error(
-                    f"built-in chain {command.chain.value} cannot be deleted", command.chain
+                    f"built-in chain {command.chain.value} cannot be deleted",
+                    command.chain,
                 )
             names = [command.chain.value]
         else:
@@ -379,17 +398,21 @@ class RulesetBuilder:
                 )
             for drafts in table.chains.values():
                 for draft in drafts:
-                    if draft.parsed.target is not None and draft.parsed.target.name == name:
+                    if (
+                        draft.parsed.target is not None
+                        and draft.parsed.target.name == name
+                    ):
                         raise self.error(
                             f"chain {name} is still the target of the rule on line "
-                            f"{draft.span.line}", command.chain or command.verb_word,
+                            f"{draft.span.line}",
+                            command.chain or command.verb_word,
                         )
         for name in names:
             del table.chains[name]
             table.user.discard(name)
             table.declared.pop(name, None)
 
-    # --- COMMIT ------------------------------------------------------------------------
+    # --- COMMIT -----------------------------------------------------------------------
 
     def _commit(self) -> None:
         table = self._current()
@@ -409,16 +432,20 @@ class RulesetBuilder:
                 if action is None:
                     found.append(_target_diagnostic(draft))
             policy = self._policy(table, name) if table.builtin(name) else None
-            chains[f"{table.name}/{name}"] = Chain(f"{table.name}/{name}", tuple(rules), policy)
+            chains[f"{table.name}/{name}"] = Chain(
+                f"{table.name}/{name}", tuple(rules), policy
+            )
 
         if table.name == "nat":
-            self.diagnostics.append(Diagnostic(
-                "SEG902",
-                "nat table is parsed but not modelled (DNAT and REDIRECT rules change "
-                "addresses and ports before the filter table sees them)",
-                table.header,
-                "note",
-            ))
+            self.diagnostics.append(
+                Diagnostic(
+                    "SEG902",
+                    "nat table is parsed but not modelled (DNAT and REDIRECT rules "
+                    "change addresses and ports before the filter table sees them)",
+                    table.header,
+                    "note",
+                )
+            )
         else:
             self.diagnostics.extend(found)
         self.done[table.name] = (table, chains)
@@ -436,15 +463,16 @@ class RulesetBuilder:
                 raise self.error(f"cannot jump to built-in chain {name}", word)
             if target.has_options:
                 raise self.error(f"a jump to chain {name} takes no options", word)
-            kind = "goto" if target.goto else "jump"
+            kind: ActionKind = "goto" if target.goto else "jump"
             return Action(kind, target=f"{table.name}/{name}")
         if target.goto:
             raise self.error(
-                f"chain {name} does not exist in table {table.name}; -g needs a user chain",
+                f"chain {name} does not exist in table {table.name}; -g needs a "
+                "user chain",
                 word,
             )
         if name in VERDICT_TARGETS:
-            return Action(VERDICT_TARGETS[name])  # type: ignore[arg-type]
+            return Action(VERDICT_TARGETS[name])
         if name in CONTINUE_TARGETS:
             return Action("next")
         if name in NAT_TARGETS:
@@ -455,7 +483,8 @@ class RulesetBuilder:
             return None
         raise self.error(
             f"chain {name} does not exist in table {table.name}; declare it with "
-            f":{name} - [0:0]", word,
+            f":{name} - [0:0]",
+            word,
         )
 
     def _check_loops(
@@ -471,10 +500,11 @@ class RulesetBuilder:
                     continue
                 callee = action.target.removeprefix(prefix)
                 if callee in path:
-                    cycle = path[path.index(callee):] + [callee]
+                    cycle = path[path.index(callee) :] + [callee]
                     assert draft.parsed.target is not None
                     raise self.error(
-                        f"chain loop ({' -> '.join(cycle)}); iptables-restore rejects it",
+                        f"chain loop ({' -> '.join(cycle)}); iptables-restore "
+                        "rejects it",
                         draft.parsed.target.name_word,
                     )
                 if callee not in done:
@@ -487,17 +517,17 @@ class RulesetBuilder:
 
     def _policy(self, table: _Table, name: str) -> Rule:
         policy = table.policies[name]
-        kind = "accept" if policy.verdict == "ACCEPT" else "drop"
+        kind: ActionKind = "accept" if policy.verdict == "ACCEPT" else "drop"
         return Rule(
             policy.span,
             (),
-            Action(kind),  # type: ignore[arg-type]
+            Action(kind),
             f"policy {policy.verdict}",
             implicit=policy.implicit,
             label=f"chain {table.display(name)} policy {policy.verdict}",
         )
 
-    # --- result ------------------------------------------------------------------------
+    # --- result -----------------------------------------------------------------------
 
     def finish(self) -> ParseResult:
         chains: dict[str, Chain] = {}
@@ -518,9 +548,14 @@ class RulesetBuilder:
             families=frozenset({family}),
             kind="either",
         )
-        diagnostics = sorted(self.diagnostics, key=lambda d: (d.span.line, d.span.column))
+        diagnostics = sorted(
+            self.diagnostics, key=lambda d: (d.span.line, d.span.column)
+        )
         logger.debug(
-            "%s: tables %s, %d chains, IPv%d", self.path, sorted(self.done), len(chains),
+            "%s: tables %s, %d chains, IPv%d",
+            self.path,
+            sorted(self.done),
+            len(chains),
             family,
         )
         return ParseResult((ruleset,), tuple(diagnostics))
@@ -540,9 +575,20 @@ def _rules(draft: _Draft, action: Action | None, label: str) -> list[Rule]:
     drops = Unknown(target.text, target.span, f"{key}:drop")
     not_accepts = replace(accepts, negated=True)
     return [
-        Rule(draft.span, conditions + (accepts,), Action("accept"), draft.text, label=label),
-        Rule(draft.span, conditions + (not_accepts, drops), Action("drop"), draft.text,
-             label=label),
+        Rule(
+            draft.span,
+            conditions + (accepts,),
+            Action("accept"),
+            draft.text,
+            label=label,
+        ),
+        Rule(
+            draft.span,
+            conditions + (not_accepts, drops),
+            Action("drop"),
+            draft.text,
+            label=label,
+        ),
     ]
 
 

@@ -8,6 +8,8 @@ type names are the ones iptables 1.8 accepts (``extensions/libxt_icmp.h``).
 
 from __future__ import annotations
 
+from seglint.ir import ActionKind
+
 # Built-in chains of each table, as the kernel registers them.
 BUILTIN_CHAINS: dict[str, tuple[str, ...]] = {
     "filter": ("INPUT", "FORWARD", "OUTPUT"),
@@ -20,6 +22,7 @@ BUILTIN_CHAINS: dict[str, tuple[str, ...]] = {
 # Base chains per hook in the order the kernel runs them (hook priorities raw
 # -300, mangle -150, filter 0, security 50). The nat table is left out on
 # purpose: it rewrites addresses and ports, which the IR does not model.
+# fmt: off
 HOOK_CHAINS: dict[str, tuple[str, ...]] = {
     "input": (
         "raw/PREROUTING", "mangle/PREROUTING", "mangle/INPUT", "filter/INPUT",
@@ -34,12 +37,14 @@ HOOK_CHAINS: dict[str, tuple[str, ...]] = {
         "security/FORWARD", "mangle/POSTROUTING",
     ),
 }
+# fmt: on
 
 # Chain names are limited by the kernel's XT_EXTENSION_MAXNAMELEN (29 bytes
 # with the terminating NUL) and interface names by IFNAMSIZ (16 with the NUL).
 CHAIN_NAME_MAX = 28
 INTERFACE_NAME_MAX = 15
 
+# fmt: off
 PROTOCOLS: dict[str, int] = {
     "all": 0, "ip": 0, "hopopt": 0, "icmp": 1, "igmp": 2, "ggp": 3, "ipencap": 4,
     "st": 5, "tcp": 6, "egp": 8, "igp": 9, "pup": 12, "udp": 17, "hmp": 20,
@@ -53,6 +58,7 @@ PROTOCOLS: dict[str, int] = {
     "mpls-in-ip": 137, "manet": 138, "hip": 139, "shim6": 140, "wesp": 141,
     "rohc": 142, "ethernet": 143,
 }
+# fmt: on
 ICMP4 = 1
 ICMP6 = 58
 TCP = 6
@@ -68,9 +74,15 @@ PORT_MODULES: dict[str, int] = {"tcp": TCP, "udp": UDP, "dccp": DCCP, "sctp": SC
 MULTIPORT_PROTOCOLS = frozenset({TCP, UDP, UDPLITE, SCTP, DCCP})
 # The match module iptables loads by itself for ``-p NAME`` options.
 PROTOCOL_MODULES: dict[int, str] = {
-    TCP: "tcp", UDP: "udp", DCCP: "dccp", SCTP: "sctp", ICMP4: "icmp", ICMP6: "icmp6",
+    TCP: "tcp",
+    UDP: "udp",
+    DCCP: "dccp",
+    SCTP: "sctp",
+    ICMP4: "icmp",
+    ICMP6: "icmp6",
 }
 
+# fmt: off
 SERVICES: dict[str, int] = {
     "tcpmux": 1, "echo": 7, "discard": 9, "systat": 11, "daytime": 13,
     "netstat": 15, "qotd": 17, "chargen": 19, "ftp-data": 20, "ftp": 21,
@@ -95,9 +107,11 @@ SERVICES: dict[str, int] = {
     "sip-tls": 5061, "xmpp-client": 5222, "xmpp-server": 5269,
     "postgresql": 5432, "x11": 6000, "http-alt": 8080, "webcache": 8080,
 }
+# fmt: on
 
 # (name, type, lowest code, highest code); the order matters because
 # iptables accepts any unique prefix of a name.
+# fmt: off
 ICMP_TYPES: tuple[tuple[str, int, int, int], ...] = (
     ("echo-reply", 0, 0, 255), ("pong", 0, 0, 255),
     ("destination-unreachable", 3, 0, 255), ("network-unreachable", 3, 0, 0),
@@ -120,6 +134,8 @@ ICMP_TYPES: tuple[tuple[str, int, int, int], ...] = (
     ("timestamp-reply", 14, 0, 255), ("address-mask-request", 17, 0, 255),
     ("address-mask-reply", 18, 0, 255),
 )
+# fmt: on
+# fmt: off
 ICMPV6_TYPES: tuple[tuple[str, int, int, int], ...] = (
     ("destination-unreachable", 1, 0, 255), ("no-route", 1, 0, 0),
     ("communication-prohibited", 1, 1, 1), ("beyond-scope", 1, 2, 2),
@@ -136,32 +152,41 @@ ICMPV6_TYPES: tuple[tuple[str, int, int, int], ...] = (
     ("neighbour-advertisement", 136, 0, 255), ("neighbor-advertisement", 136, 0, 255),
     ("redirect", 137, 0, 255),
 )
+# fmt: on
 
 # REJECT --reject-with values of iptables (IPv4) and ip6tables (IPv6), with
 # their short aliases; ``tcp-reset`` and ``port-unreach`` exist in both.
+# fmt: off
 REJECT_WITH_V4 = frozenset({
     "icmp-net-unreachable", "net-unreach", "icmp-host-unreachable", "host-unreach",
     "icmp-proto-unreachable", "proto-unreach", "icmp-net-prohibited", "net-prohib",
     "icmp-host-prohibited", "host-prohib", "icmp-admin-prohibited", "admin-prohib",
     "icmp-port-unreachable",
 })
+# fmt: on
+# fmt: off
 REJECT_WITH_V6 = frozenset({
     "icmp6-no-route", "no-route", "icmp6-adm-prohibited", "adm-prohibited",
     "icmp6-addr-unreachable", "addr-unreach", "icmp6-port-unreachable",
     "icmp6-policy-fail", "policy-fail", "icmp6-reject-route", "reject-route",
 })
+# fmt: on
 REJECT_WITH_BOTH = frozenset({"tcp-reset", "tcp-rst", "port-unreach"})
 
 # Targets that end the chain with a verdict.
-VERDICT_TARGETS: dict[str, str] = {
+# fmt: off
+VERDICT_TARGETS: dict[str, ActionKind] = {
     "ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "RETURN": "return",
 }
+# fmt: on
 # Targets that change or log the packet and let it go on to the next rule.
+# fmt: off
 CONTINUE_TARGETS = frozenset({
     "LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "TRACE", "CT", "NOTRACK", "CLASSIFY",
     "DSCP", "TOS", "TTL", "HL", "ECN", "TCPMSS", "SECMARK", "CONNSECMARK", "CHECKSUM",
     "IDLETIMER", "LED", "RATEEST", "SET", "AUDIT", "HMARK", "TCPOPTSTRIP", "TEE",
     "DNPT", "SNPT",
 })
+# fmt: on
 # Address translation targets; the kernel accepts them only in the nat table.
 NAT_TARGETS = frozenset({"DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"})

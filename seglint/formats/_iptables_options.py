@@ -19,6 +19,7 @@ from seglint.formats._iptables_names import PROTOCOL_MODULES, PROTOCOLS
 from seglint.ir import ParseError, Span
 
 # Main options (the ones iptables itself parses) and their canonical names.
+# fmt: off
 MAIN_OPTIONS: dict[str, str] = {
     "-p": "-p", "--protocol": "-p", "-s": "-s", "--source": "-s", "--src": "-s",
     "-d": "-d", "--destination": "-d", "--dst": "-d", "-i": "-i",
@@ -27,12 +28,16 @@ MAIN_OPTIONS: dict[str, str] = {
     "-f": "-f", "--fragment": "-f", "-c": "-c", "--set-counters": "-c",
     "-4": "-4", "--ipv4": "-4", "-6": "-6", "--ipv6": "-6",
 }
+# fmt: on
+# fmt: off
 _MAIN_ARITY = {
     "-p": 1, "-s": 1, "-d": 1, "-i": 1, "-o": 1, "-j": 1, "-g": 1, "-m": 1, "-f": 0,
     "-c": 2, "-4": 0, "-6": 0,
 }
+# fmt: on
 # Options that are commands or settings of the iptables program; none of
 # them may appear inside a rule of a restore file.
+# fmt: off
 _NOT_IN_RULE = frozenset({
     "-A", "--append", "-I", "--insert", "-D", "--delete", "-R", "--replace",
     "-N", "--new-chain", "-F", "--flush", "-X", "--delete-chain", "-P", "--policy",
@@ -41,9 +46,11 @@ _NOT_IN_RULE = frozenset({
     "--numeric", "-v", "--verbose", "-x", "--exact", "-w", "--wait",
     "--line-numbers", "--modprobe",
 })
+# fmt: on
 
 _PORT_OPTIONS = {"--sport": 1, "--dport": 1}
 # Options of the modules seglint reads, with the number of values each takes.
+# fmt: off
 MODULE_OPTIONS: dict[str, dict[str, int]] = {
     "tcp": {**_PORT_OPTIONS, "--syn": 0, "--tcp-flags": 2, "--tcp-option": 1},
     "udp": dict(_PORT_OPTIONS),
@@ -62,11 +69,15 @@ MODULE_OPTIONS: dict[str, dict[str, int]] = {
     },
     "comment": {"--comment": 1},
 }
+# fmt: on
+# fmt: off
 OPTION_ALIASES = {
     "--source-port": "--sport", "--destination-port": "--dport",
     "--source-ports": "--sports", "--destination-ports": "--dports",
 }
+# fmt: on
 _NO_OPTION_TARGETS = frozenset({"ACCEPT", "DROP", "RETURN"})
+# fmt: off
 _TARGET_OPTIONS: dict[str, dict[str, int]] = {
     "REJECT": {"--reject-with": 1},
     "LOG": {
@@ -83,10 +94,10 @@ _TARGET_OPTIONS: dict[str, dict[str, int]] = {
         "--ulog-qthreshold": 1,
     },
 }
+# fmt: on
 
 
-
-# --- words and options --------------------------------------------------------------
+# --- words and options ----------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +163,11 @@ def split_options(words: tuple[Word, ...], path: str) -> SplitRule:
     reader = _OptionReader(words, path)
     reader.split()
     return SplitRule(
-        reader.items, reader.loose, reader.target, reader.protocol, reader.protocol_negated
+        reader.items,
+        reader.loose,
+        reader.target,
+        reader.protocol,
+        reader.protocol_negated,
     )
 
 
@@ -181,7 +196,7 @@ class _OptionReader:
             if MAIN_OPTIONS.get(name.value) != "-p":
                 continue
             negated = index > 0 and words[index - 1].kind == "bang"
-            following = words[index + 1:]
+            following = words[index + 1 :]
             if attached is None and following and following[0].kind == "bang":
                 negated = True
                 following = following[1:]
@@ -210,7 +225,8 @@ class _OptionReader:
                         f"a comment must be on a line of its own ({word.raw})", word
                     )
                 raise self.error(
-                    f"unexpected value ({word.raw}); a value must follow its option", word
+                    f"unexpected value ({word.raw}); a value must follow its option",
+                    word,
                 )
             index = self._option(word, bang, index)
             bang = None
@@ -225,7 +241,8 @@ class _OptionReader:
             if name in ("-t", "--table"):
                 raise self.error(
                     "option -t is not allowed in a restore file; the *TABLE line "
-                    "selects the table", word,
+                    "selects the table",
+                    word,
                 )
             raise self.error(
                 f"invalid option ({name}); a rule line contains one command", word
@@ -276,7 +293,11 @@ class _OptionReader:
         return None, None
 
     def _implicit_module(self) -> ModuleUse | None:
-        if self.implicit is None and self.protocol is not None and not self.protocol_negated:
+        if (
+            self.implicit is None
+            and self.protocol is not None
+            and not self.protocol_negated
+        ):
             name = PROTOCOL_MODULES.get(self.protocol)
             if name is not None:
                 self.implicit = ModuleUse(name, [])
@@ -291,7 +312,7 @@ class _OptionReader:
         arity: int | None,
         index: int,
     ) -> tuple[Option, int]:
-        """Collect the values of an option; ``arity`` None means up to the next option."""
+        """Collect the values of an option; arity None means up to the next option."""
         words = self.words
         option = Option(name, word, [bang, word] if bang else [word], [], bang)
         if attached is not None:

@@ -29,7 +29,7 @@ from seglint.formats._iptables_options import (
     protocol_number,
     split_options,
 )
-from seglint.formats._iptables_values import NotModelled
+from seglint.formats._iptables_values import NotModelledError
 from seglint.ir import (
     Condition,
     Diagnostic,
@@ -58,6 +58,7 @@ KEY_PREFIX = "iptables:"
 _ALL_PORTS = IntervalSet.single(0, values.PORT_MAX)
 
 # The option or module a rule needs before it can use each module option.
+# fmt: off
 _OPTION_NEEDS = {
     "--sport": "-p tcp, udp, sctp or dccp", "--dport": "-p tcp, udp, sctp or dccp",
     "--syn": "-p tcp", "--tcp-flags": "-p tcp", "--tcp-option": "-p tcp",
@@ -66,14 +67,15 @@ _OPTION_NEEDS = {
     "--src-range": "-m iprange", "--dst-range": "-m iprange",
     "--state": "-m state", "--ctstate": "-m conntrack", "--comment": "-m comment",
 }
+# fmt: on
 
 
-# --- data ---------------------------------------------------------------------------
+# --- data -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """The ``-j``/``-g`` part of a rule; the builder resolves the name against the chains."""
+    """The ``-j``/``-g`` part of a rule; the builder resolves its name at COMMIT."""
 
     name: str
     goto: bool
@@ -103,7 +105,7 @@ class ParsedRule:
     out_interface: Word | None = None
 
 
-# --- reading -------------------------------------------------------------------------
+# --- reading --------------------------------------------------------------------------
 
 
 def read_rule(words: tuple[Word, ...], path: str) -> ParsedRule:
@@ -120,6 +122,7 @@ class _RuleReader:
         self.target = split.target
         self.protocol = split.protocol
         self.protocol_negated = split.protocol_negated
+        self.protocol_seen = False
 
         self.conditions: list[Condition] = []
         self.diagnostics: list[Diagnostic] = []
@@ -141,11 +144,16 @@ class _RuleReader:
             self._loose(option)
         target = self._target()
         return ParsedRule(
-            tuple(self.conditions), target, tuple(self.diagnostics), tuple(self.evidence),
-            self.comment, self.in_interface, self.out_interface,
+            tuple(self.conditions),
+            target,
+            tuple(self.diagnostics),
+            tuple(self.evidence),
+            self.comment,
+            self.in_interface,
+            self.out_interface,
         )
 
-    # --- main options ------------------------------------------------------------------
+    # --- main options -----------------------------------------------------------------
 
     def _main(self, option: Option) -> None:
         name = option.name
@@ -159,7 +167,10 @@ class _RuleReader:
             self._interface(option, IIF if name == "-i" else OIF)
         elif name == "-f":
             self._unknown(
-                option.words, f"{KEY_PREFIX}-f", negated, "fragment match is not modelled"
+                option.words,
+                f"{KEY_PREFIX}-f",
+                negated,
+                "fragment match is not modelled",
             )
         elif name in ("-4", "-6"):
             family = 4 if name == "-4" else 6
@@ -167,14 +178,16 @@ class _RuleReader:
         # -c sets the counters of the rule and matches nothing.
 
     def _protocol(self, option: Option) -> None:
-        if sum(1 for item in self.items if isinstance(item, Option) and item.name == "-p") > 1:
+        if self.protocol_seen:
             raise self.error("multiple -p flags are not allowed", option.word)
+        self.protocol_seen = True
         value = option.values[0]
         number = protocol_number(value.value)
         if number is None:
             raise self.error(
                 f"unknown protocol ({value.value}); use a name from /etc/protocols "
-                "or a number 0-255", value,
+                "or a number 0-255",
+                value,
             )
         if number == 0:
             if option.negation is not None:
@@ -199,7 +212,7 @@ class _RuleReader:
             )
         try:
             found, families = values.parse_address_list(value.value)
-        except NotModelled as exc:
+        except NotModelledError as exc:
             key = f"{KEY_PREFIX}{option.name} {value.value}"
             self._unknown(option.words, key, negated, str(exc))
             return
@@ -215,15 +228,18 @@ class _RuleReader:
         if not name or len(name) > 15 or any(ch.isspace() or ch == "/" for ch in name):
             raise self.error(
                 f"invalid interface name ({name}); names have 1-15 characters and no "
-                "spaces or slashes", value,
+                "spaces or slashes",
+                value,
             )
         if dim == IIF:
             self.in_interface = value
         else:
             self.out_interface = value
-        self.conditions.append(InterfaceMatch(dim, (name,), option.negation is not None))
+        self.conditions.append(
+            InterfaceMatch(dim, (name,), option.negation is not None)
+        )
 
-    # --- match modules ---------------------------------------------------------------
+    # --- match modules ----------------------------------------------------------------
 
     def _module(self, module: ModuleUse) -> None:
         name = module.name
@@ -273,7 +289,9 @@ class _RuleReader:
                     Match(SPORT if name == "--sports" else DPORT, ports, negated)
                 )
             elif name == "--ports" and value is not None:
-                self.conditions.append(_either_port(values.parse_multiport(value.value), negated))
+                self.conditions.append(
+                    _either_port(values.parse_multiport(value.value), negated)
+                )
             elif name == "--syn":
                 # seglint's packet model has no TCP flags: a new TCP connection
                 # starts with a SYN, so --syn (SYN set; ACK, RST and FIN clear)
@@ -284,7 +302,9 @@ class _RuleReader:
                 self._icmp(option, value)
             elif name in ("--src-range", "--dst-range") and value is not None:
                 found, family = values.parse_address_range(value.value)
-                self._evidence(family, f"IPv{family} address range {value.value}", value)
+                self._evidence(
+                    family, f"IPv{family} address range {value.value}", value
+                )
                 dim = SRC if name == "--src-range" else DST
                 self.conditions.append(Match(dim, found, negated))
             elif name in ("--state", "--ctstate") and value is not None:
@@ -294,8 +314,10 @@ class _RuleReader:
                 self.comment = value.value
             else:
                 key = f"{KEY_PREFIX}-m {module.name} {option.text(with_bang=False)}"
-                self._unknown(option.words, key, negated, f"option {name} is not modelled")
-        except NotModelled as exc:
+                self._unknown(
+                    option.words, key, negated, f"option {name} is not modelled"
+                )
+        except NotModelledError as exc:
             key = f"{KEY_PREFIX}-m {module.name} {option.text(with_bang=False)}"
             self._unknown(option.words, key, negated, str(exc))
         except ValueError as exc:
@@ -322,17 +344,23 @@ class _RuleReader:
         negated = len(module.options) == 1 and module.options[0].negation is not None
         key_words = [w for w in words if not (negated and w.kind == "bang")]
         key = KEY_PREFIX + " ".join(w.raw for w in key_words)
-        self._unknown(words, key, negated, f"match module {module.name} is not modelled")
+        self._unknown(
+            words, key, negated, f"match module {module.name} is not modelled"
+        )
 
     def _loose(self, option: Option) -> None:
         needs = _OPTION_NEEDS.get(option.name)
         if needs is not None:
-            raise self.error(f"option {option.name} needs {needs} in the same rule", option.word)
+            raise self.error(
+                f"option {option.name} needs {needs} in the same rule", option.word
+            )
         key = f"{KEY_PREFIX}{option.text(with_bang=False)}"
         negated = option.negation is not None
-        self._unknown(option.words, key, negated, f"option {option.name} is not modelled")
+        self._unknown(
+            option.words, key, negated, f"option {option.name} is not modelled"
+        )
 
-    # --- target ---------------------------------------------------------------------------
+    # --- target -----------------------------------------------------------------------
 
     def _target(self) -> Target | None:
         use = self.target
@@ -341,10 +369,18 @@ class _RuleReader:
         words = list(use.words)
         for option in use.options:
             words.extend(option.words)
-            if use.name == "REJECT" and option.name == "--reject-with" and option.values:
+            if (
+                use.name == "REJECT"
+                and option.name == "--reject-with"
+                and option.values
+            ):
                 self._reject_with(option.values[0])
         span = Span(
-            self.path, words[0].line, words[0].column, words[-1].line, words[-1].end_column
+            self.path,
+            words[0].line,
+            words[0].column,
+            words[-1].line,
+            words[-1].end_column,
         )
         text = " ".join(w.raw for w in words)
         return Target(use.name, use.goto, use.words[-1], span, text, bool(use.options))
@@ -358,25 +394,31 @@ class _RuleReader:
         elif kind not in REJECT_WITH_BOTH:
             raise self.error(f"invalid --reject-with type ({value.value})", value)
 
-    # --- helpers ---------------------------------------------------------------------------
+    # --- helpers ----------------------------------------------------------------------
 
     def _evidence(self, family: int, reason: str, word: Word) -> None:
         self.evidence.append(Evidence(family, reason, word.span(self.path)))
 
     def _unknown(self, words: list[Word], key: str, negated: bool, reason: str) -> None:
-        """Add an Unknown condition and its SEG902 diagnostic; ``reason`` is the cause."""
+        """Add an Unknown condition and its SEG902 diagnostic, with ``reason``."""
         text = " ".join(w.raw for w in words if not (negated and w.kind == "bang"))
         span = Span(
-            self.path, words[0].line, words[0].column, words[-1].line, words[-1].end_column
+            self.path,
+            words[0].line,
+            words[0].column,
+            words[-1].line,
+            words[-1].end_column,
         )
         self.conditions.append(Unknown(text, span, key, negated))
         shown = " ".join(w.raw for w in words)
-        self.diagnostics.append(Diagnostic(
-            "SEG902",
-            f"{reason}, so the rule may or may not match ({shown})",
-            span,
-            "warning",
-        ))
+        self.diagnostics.append(
+            Diagnostic(
+                "SEG902",
+                f"{reason}, so the rule may or may not match ({shown})",
+                span,
+                "warning",
+            )
+        )
 
 
 def _either_port(ports: IntervalSet, negated: bool) -> TupleMatch:

@@ -4,7 +4,7 @@ Each parser takes the text of one option value and returns an interval set
 (or None for "no condition"). Invalid text raises :class:`ValueError` with
 a message in seglint's style; the caller turns it into a ParseError at the
 value's position. Values that are valid but cannot be modelled (a hostname,
-an unknown service name) raise :class:`NotModelled`.
+an unknown service name) raise :class:`NotModelledError`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _HOSTNAME = re.compile(
 _CONNTRACK_NAT_STATES = frozenset({"SNAT", "DNAT"})
 
 
-class NotModelled(Exception):
+class NotModelledError(Exception):
     """A valid value that the IR cannot express; the rule gets an Unknown condition."""
 
 
@@ -37,14 +37,14 @@ def _is_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-# --- addresses -----------------------------------------------------------------
+# --- addresses ------------------------------------------------------------------------
 
 
 def parse_address_list(text: str) -> tuple[IntervalSet, list[tuple[int, str]]]:
     """Parse ``-s``/``-d`` text: hosts, CIDRs and masks, comma separated (a union).
 
     Returns the address set and the family of each item, for family
-    detection. Raises NotModelled for a hostname, which iptables resolves
+    detection. Raises NotModelledError for a hostname, which iptables resolves
     when it loads the rules.
     """
     values = IntervalSet()
@@ -63,7 +63,8 @@ def parse_address(item: str) -> tuple[IntervalSet, int]:
         address = ipaddress.ip_address(address_text)
     except ValueError:
         if _is_hostname(address_text):
-            raise NotModelled(f"hostname {address_text} is resolved only when the rules load")
+            message = f"hostname {address_text} is resolved only when the rules load"
+            raise NotModelledError(message) from None
         raise ValueError(f"invalid address ({item})") from None
 
     bits = address.max_prefixlen
@@ -119,7 +120,9 @@ def _masked_blocks(
     block = 1 << lowest_one
     free_high = [bit for bit in range(lowest_one, bits) if not mask >> bit & 1]
     if (1 << len(free_high)) > MASK_BLOCKS_MAX:
-        raise NotModelled(f"non-contiguous mask {mask_text} matches too many blocks")
+        raise NotModelledError(
+            f"non-contiguous mask {mask_text} matches too many blocks"
+        )
     offset = 0 if address.version == 4 else V6_OFFSET
     base = int(address) & mask
     intervals = []
@@ -148,7 +151,7 @@ def parse_address_range(text: str) -> tuple[IntervalSet, int]:
     return IntervalSet.single(offset + int(first), offset + int(last)), first.version
 
 
-# --- ports -----------------------------------------------------------------------
+# --- ports ----------------------------------------------------------------------------
 
 
 def parse_port(text: str) -> int:
@@ -161,7 +164,7 @@ def parse_port(text: str) -> int:
     port_number = SERVICES.get(text, SERVICES.get(text.lower()))
     if port_number is None:
         if re.fullmatch(r"[A-Za-z][A-Za-z0-9_.+-]*", text):
-            raise NotModelled(f"service name {text} is not in seglint's table")
+            raise NotModelledError(f"service name {text} is not in seglint's table")
         raise ValueError(f"invalid port ({text})")
     return port_number
 
@@ -180,7 +183,7 @@ def parse_port_range(text: str) -> tuple[int, int]:
 
 
 def parse_single_ports(text: str) -> IntervalSet:
-    """Parse the value of ``--sport``/``--dport`` of the tcp, udp, sctp or dccp match."""
+    """Parse ``--sport``/``--dport`` of the tcp, udp, sctp or dccp match."""
     if "," in text:
         raise ValueError(
             f"invalid port ({text}); use -m multiport --dports or --sports for a list"
@@ -200,7 +203,7 @@ def parse_multiport(text: str) -> IntervalSet:
     return IntervalSet(parse_port_range(item) for item in items)
 
 
-# --- ICMP ----------------------------------------------------------------------------
+# --- ICMP -----------------------------------------------------------------------------
 
 
 def parse_icmp_type(
@@ -221,7 +224,9 @@ def parse_icmp_type(
         raise ValueError(f"ambiguous ICMP type ({text}); it could be {choices}")
     if matches:
         _, icmp_type, code_min, code_max = matches[0]
-        return IntervalSet.single(icmp_type * 256 + code_min, icmp_type * 256 + code_max)
+        return IntervalSet.single(
+            icmp_type * 256 + code_min, icmp_type * 256 + code_max
+        )
     type_text, slash, code_text = text.partition("/")
     if not _is_number(type_text) or int(type_text) > 255:
         raise ValueError(f"invalid ICMP type ({text})")
@@ -233,20 +238,22 @@ def parse_icmp_type(
     return IntervalSet.single(icmp_type * 256 + int(code_text))
 
 
-# --- connection state ------------------------------------------------------------------
+# --- connection state -----------------------------------------------------------------
 
 
 def parse_states(text: str, conntrack: bool) -> IntervalSet:
     """Parse ``--state``/``--ctstate`` values into STATE_INDEX values.
 
     The conntrack match also accepts SNAT and DNAT (the connection's
-    addresses were translated), which raise NotModelled.
+    addresses were translated), which raise NotModelledError.
     """
     values = []
     for item in text.split(","):
         name = item.strip().upper()
         if conntrack and name in _CONNTRACK_NAT_STATES:
-            raise NotModelled(f"conntrack state {name} (address translation) is not modelled")
+            raise NotModelledError(
+                f"conntrack state {name} (address translation) is not modelled"
+            )
         index = STATE_INDEX.get(name.lower())
         if index is None:
             raise ValueError(

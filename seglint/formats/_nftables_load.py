@@ -154,10 +154,12 @@ def tree_span(tree: Tree, path: str) -> Span:
     return Span(path, meta.line, meta.column, meta.end_line, meta.end_column - 1)
 
 
-def to_items(children: list[Token | Tree], path: str) -> tuple[Item, ...]:
+def to_items(children: list[Token | Tree | None], path: str) -> tuple[Item, ...]:
     """Convert the children of a rule-like tree into items."""
     items: list[Item] = []
     for child in children:
+        if child is None:
+            continue
         if isinstance(child, Token):
             if child.type in _ITEM_KINDS:
                 items.append(Item(
@@ -518,7 +520,8 @@ class Loader:
         verb = _verb(tree.children[0])
         if verb != "flush":
             return
-        family = unquote(str(tree.children[1])) if tree.children[1] is not None else None
+        names = [unquote(str(t)) for t in tree.children[1:] if isinstance(t, Token)]
+        family = names[0] if names else None
         for key in list(self.tables):
             if family is None or key[0] == family:
                 del self.tables[key]
@@ -594,8 +597,9 @@ class Loader:
         names = BRIDGE_PRIORITIES if table.family == "bridge" else PRIORITIES
         words = [t.text for t in terms]
         value = _priority_value(words[0], names, span)
-        if len(priority_tree.children) > 1 and priority_tree.children[1] is not None:
-            operator = str(priority_tree.children[1].children[0])
+        operators = [c for c in priority_tree.children if isinstance(c, Tree)]
+        if operators:
+            operator = str(operators[0].children[0])
             offset = _priority_value(words[-1], {}, span)
             value = value + offset if operator == "+" else value - offset
         return HookDecl(chain_type, hook, value, span)

@@ -701,9 +701,9 @@ class RuleReader:
         if exc.key_scope:
             key = f"{exc.key_scope}: {key}"
         self.conditions.append(Unknown(text, span, key, negated))
-        reason = exc.reason
-        message = f"{reason} ({text})" if reason == "match is not modelled" else \
-            f"{reason} in match ({text})"
+        message = f"{exc.reason} ({text})"
+        if exc.hint:
+            message += f"; {exc.hint}"
         self.notes.append(Diagnostic("SEG902", message, span))
 
     def _single(self, selector: Selector, operator: str | None, value: Value) -> None:
@@ -720,14 +720,14 @@ class RuleReader:
         if kind in ("ether", "nfproto"):
             names = ETHER_FAMILIES if kind == "ether" else NFPROTO_FAMILIES
             if operator not in (None, "==", "!=", "!"):
-                raise Unresolved(f"{selector.text} with {operator} is not modelled")
+                raise Unresolved(f"operator {operator} is not modelled")
             found = resolver.families(value, names, selector.text)
             allowed = self.table.families - found if negated else found
             self._restrict(frozenset(allowed), True)
             return
         if kind == "iface":
             if operator not in (None, "==", "!=", "!"):
-                raise Unresolved(f"{selector.text} with {operator} is not modelled")
+                raise Unresolved(f"operator {operator} is not modelled")
             names_found = resolver.names(value)
             self.conditions.append(InterfaceMatch(selector.dim, names_found, negated))
             return
@@ -777,7 +777,7 @@ class RuleReader:
         if operator not in ("<", ">", "<=", ">="):
             return values
         if value.kind != "atom" or selector.kind not in ("port", "proto", "addr"):
-            raise Unresolved(f"{operator} on this value is not modelled")
+            raise Unresolved(f"operator {operator} is not modelled for this value")
         if selector.kind == "addr":
             domain = family_range(selector.family)
         else:
@@ -791,7 +791,7 @@ class RuleReader:
 
     def _concat(self, selectors: list[Selector], operator: str | None, value: Value) -> None:
         if operator not in (None, "==", "!="):
-            raise Unresolved(f"{operator} on a concatenation is not modelled")
+            raise Unresolved(f"operator {operator} is not modelled on a concatenation")
         negated = operator == "!="
         # The family condition is stated even when an address part implies
         # it, so that it stays when the set turns out to be unknown.

@@ -39,11 +39,12 @@ _CT_STATE_BITS = {1: "invalid", 2: "established", 4: "related", 8: "new", 64: "u
 class Unresolved(Exception):
     """A value that cannot be known from the file; the match becomes unknown."""
 
-    def __init__(self, reason: str, key_scope: str = "") -> None:
+    def __init__(self, reason: str, key_scope: str = "", hint: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         # Set for named sets, whose contents belong to one table.
         self.key_scope = key_scope
+        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -200,9 +201,9 @@ class Resolver:
                              value.span)
         scope = f"{self.table_label} {value.text}"
         if name in self.dynamic:
-            raise Unresolved(f"set elements change at run time ({value.text})", scope)
+            raise Unresolved("set elements change at run time", scope)
         if not model.elements:
-            raise Unresolved(f"set has no elements in the file ({value.text})", scope)
+            raise Unresolved("set has no elements in the file", scope)
         return model
 
     def elements(self, value: Value) -> tuple[Element, ...]:
@@ -241,7 +242,7 @@ class Resolver:
             return IntervalSet.single(low.min(), max(hi for _, hi in high))
         if value.kind == "atom":
             return atom(value)
-        raise Unresolved(f"expression is not modelled ({value.text})")
+        raise Unresolved("expression is not modelled")
 
     def names(self, value: Value) -> tuple[str, ...]:
         """Return interface names; a trailing ``*`` becomes the IR's ``+`` prefix mark."""
@@ -251,10 +252,10 @@ class Resolver:
                 out.extend(self.names(element.key))
             return tuple(out)
         if value.kind != "atom":
-            raise Unresolved(f"interface expression is not modelled ({value.text})")
+            raise Unresolved("interface expression is not modelled")
         name = value.text
         if name.endswith("\\*"):
-            raise Unresolved(f"interface name with a literal '*' ({name})")
+            raise Unresolved("interface name with a literal '*' is not modelled")
         if name.endswith("*"):
             return (name[:-1] + "+",)
         return (name,)
@@ -269,7 +270,7 @@ class Resolver:
                 found |= self.families(part, table, what)
             return frozenset(found)
         if value.kind != "atom":
-            raise Unresolved(f"{what} expression is not modelled ({value.text})")
+            raise Unresolved(f"{what} expression is not modelled")
         text = value.text.lower()
         if text in table:
             return frozenset({table[text]})
@@ -298,8 +299,7 @@ def _address(text: str, family: int, value: Value) -> IntervalSet:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
         if any(ch.isalpha() for ch in text) and "/" not in text and ":" not in text:
-            raise Unresolved(
-                f"host name is resolved when nft loads the file ({text})") from None
+            raise Unresolved("host name is resolved when nft loads the file") from None
         raise ParseError(f"invalid address ({text})", value.span) from None
     if network.version != family:
         wanted = "IPv4" if family == 4 else "IPv6"
@@ -334,7 +334,7 @@ def port_atom(value: Value) -> IntervalSet:
         low = port_atom(Value("atom", value.span, first))
         high = port_atom(Value("atom", value.span, last))
         return IntervalSet.single(low.min(), high.min())
-    raise Unresolved(f"service name is not known to seglint ({text}); use the port number")
+    raise Unresolved("service name is not known to seglint", hint="use the port number")
 
 
 def protocol_atom(value: Value) -> IntervalSet:

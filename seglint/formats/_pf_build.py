@@ -44,12 +44,14 @@ from seglint.formats._pf_model import (
     Statement,
     TableDef,
 )
+from seglint.space import DPORT, DST, ICMP, IIF, OIF, PROTO, SPORT, SRC
 from seglint.ir import (
     Action,
     Chain,
     Condition,
     Diagnostic,
     InterfaceMatch,
+    Match,
     Rule,
     Ruleset,
     Span,
@@ -62,6 +64,8 @@ FORMAT_ID = "pf"
 DEFAULT_LOOPBACK = ("lo", "lo0", "Loopback+")
 HOOKS = {"input": ("input",), "output": ("output",),
          "forward": ("forward-in", "forward-out")}
+# The order of conditions in a rule: interface, protocol, source, destination.
+_DIMENSION_ORDER = {IIF: 0, OIF: 0, PROTO: 1, SRC: 2, SPORT: 3, DST: 4, DPORT: 5, ICMP: 6}
 _IGNORED_NOTES = {
     "scrub": "scrub rules normalise packets and do not filter; parsed and ignored",
     "no scrub": "scrub rules normalise packets and do not filter; parsed and ignored",
@@ -181,8 +185,12 @@ class RulesetBuilder:
             alternatives = [a + b for a in alternatives for b in found]
             if not alternatives:
                 return []
-        return [Rule(rule.span, _dedupe(alternative + extra), action, rule.text,
-                     label=label) for alternative in alternatives]
+        out = []
+        for alternative in alternatives:
+            conditions = _merge(alternative + extra)
+            if conditions is not None:
+                out.append(Rule(rule.span, conditions, action, rule.text, label=label))
+        return out
 
     def _action(self, rule: PfRule) -> Action:
         if rule.action == "pass":
@@ -217,31 +225,27 @@ class RulesetBuilder:
 
     def _unknown_anchor(self, call: PfRule, name: str, calls: tuple[PfRule, ...],
                         conditions: RuleConditions) -> Iterator[_Item]:
-        message = (f"rules of anchor {name} are not in the checked files (loaded at "
-                   "run time); packets it sees may be passed or blocked")
-        self.report(message, call.span)
-        label = f"anchor {name} (rules not in the checked files)"
-        places = [True] if call.quick else [True, False]
-        for quick in places:
-            which = "quick" if quick else "last-match"
-            for kind in ("drop", "accept"):
-                unknown = Unknown(f"anchor {name}", call.span,
-                                  f"pf anchor {name} {which} {kind}")
-                action = Action(kind, stateful=kind == "accept")  # type: ignore[arg-type]
-                rules = self._rules(call, calls, conditions, action, label, (unknown,))
-                if rules:
-                    yield _Item(quick, rules)
+        self.report(f"rules of anchor {name} are not in the checked files (loaded at "
+                    "run time); packets it sees may be passed or blocked", call.span)
+        places = (True,) if call.quick else (True, False)
+        yield from self._unknown_rules(call, f"anchor {name}", places, calls, conditions)
 
     def _unknown_include(self, statement: Include, calls: tuple[PfRule, ...],
                          conditions: RuleConditions) -> Iterator[_Item]:
         """An include that cannot be read may hold any rule: model it as unknown."""
-        call = PfRule("anchor", statement.span, f"include {statement.path.text}")
-        label = f"include {statement.path.text} (rules not in the checked files)"
-        for quick in (True, False):
+        what = f"include {statement.path.text}"
+        call = PfRule("anchor", statement.span, what)
+        yield from self._unknown_rules(call, what, (True, False), calls, conditions)
+
+    def _unknown_rules(self, call: PfRule, what: str, places: tuple[bool, ...],
+                       calls: tuple[PfRule, ...],
+                       conditions: RuleConditions) -> Iterator[_Item]:
+        """Rules that may drop or accept what ``call`` matches, as quick or last match."""
+        label = f"{what} (rules not in the checked files)"
+        for quick in places:
             which = "quick" if quick else "last-match"
             for kind in ("drop", "accept"):
-                unknown = Unknown(f"include {statement.path.text}", statement.span,
-                                  f"pf include {statement.path.text} {which} {kind}")
+                unknown = Unknown(what, call.span, f"pf {what} {which} {kind}")
                 action = Action(kind, stateful=kind == "accept")  # type: ignore[arg-type]
                 rules = self._rules(call, calls, conditions, action, label, (unknown,))
                 if rules:
@@ -359,7 +363,12 @@ class RulesetBuilder:
                 self._note_rule(statement)
 
     def _note_rule(self, rule: PfRule) -> None:
-        if rule.kind == "translation":
+        if rule.kind == "translation" and rule.translation_pass:
+            self.report(f"{rule.translation} pass: the packets it translates are "
+                        "accepted without filtering, matched by their addresses before "
+                        "translation (address translation is not modelled)",
+                        rule.span, "note")
+        elif rule.kind == "translation":
             what = "no " + rule.translation if rule.translation_negated else rule.translation
             self.report(f"{what} rules are parsed and ignored for filtering (address "
                         "translation is not modelled)", rule.span, "note")
@@ -376,8 +385,30 @@ def _all_statements(statements: tuple[Statement, ...]) -> Iterator[Statement]:
             yield from _all_statements(statement.body)
 
 
-def _dedupe(conditions: tuple[Condition, ...]) -> tuple[Condition, ...]:
-    return tuple(dict.fromkeys(conditions))
+def _merge(conditions: tuple[Condition, ...]) -> tuple[Condition, ...] | None:
+    """Intersect the matches of one dimension (an anchor's and its rule's), in order.
+
+    Returns None when the conditions exclude each other.
+    """
+    merged: list[Condition] = []
+    where: dict[str, int] = {}
+    for condition in conditions:
+        if isinstance(condition, Match) and not condition.negated:
+            if condition.dim in where:
+                index = where[condition.dim]
+                both = merged[index].values.intersect(condition.values)  # type: ignore[union-attr]
+                if not both:
+                    return None
+                merged[index] = Match(condition.dim, both)
+                continue
+            where[condition.dim] = len(merged)
+        if condition not in merged:
+            merged.append(condition)
+    return tuple(sorted(merged, key=_rank))
+
+
+def _rank(condition: Condition) -> int:
+    return _DIMENSION_ORDER.get(getattr(condition, "dim", ""), len(_DIMENSION_ORDER))
 
 
 def _is_loopback(name: str) -> bool:

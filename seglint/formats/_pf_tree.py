@@ -84,7 +84,10 @@ def _syntax_error(exc: UnexpectedInput, expanded: Expanded) -> ParseError:
     else:
         token = exc.token  # type: ignore[attr-defined]
         offset = token.start_pos if token.start_pos is not None else 0
-        found = "end of line" if token.type == "_NL" else repr(str(token))
+        if token.type == "$END":
+            offset, found = len(expanded.text) - 1, "end of file"
+        else:
+            found = "end of line" if token.type == "_NL" else repr(str(token))
         expected = set(exc.expected)  # type: ignore[attr-defined]
     names = sorted({_describe_terminal(name) for name in expected})
     shown = ", ".join(names[:_MAX_EXPECTED_SHOWN])
@@ -136,7 +139,9 @@ class _Statements(Transformer):  # type: ignore[type-arg]
         return Word(_unquote(str(token)), self.x.span(token.start_pos, token.end_pos))
 
     def _option(self, meta: Any) -> Word:
-        return Word(self._text(meta), self._span(meta))
+        """Return an option with its macros expanded, for messages and unknown keys."""
+        expanded = " ".join(self.x.text[meta.start_pos:meta.end_pos].split())
+        return Word(expanded, self._span(meta))
 
     # --- file --------------------------------------------------------------------
 
@@ -264,8 +269,8 @@ class _Statements(Transformer):  # type: ignore[type-arg]
         atom: Host = items[1]
         if items[0] is None:
             return atom
-        return Host(atom.kind, self._text(meta), self._span(meta), True, atom.value,
-                    atom.last, atom.items)
+        return Host(atom.kind, atom.text, self._span(meta), True, atom.value, atom.last,
+                    atom.items)
 
     def _atom(self, kind: str, meta: Any, value: str = "", last: str = "") -> Host:
         return Host(kind, self._text(meta), self._span(meta), False, value,  # type: ignore[arg-type]
@@ -296,7 +301,7 @@ class _Statements(Transformer):  # type: ignore[type-arg]
         return self._atom("table", meta, str(items[0]))
 
     def dynamic_address(self, meta: Any, items: list[Any]) -> Host:
-        return self._atom("dynamic", meta, str(items[0]))
+        return Host("dynamic", f"({items[0]})", self._span(meta), value=str(items[0]))
 
     # --- ports -----------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""iptables: ``iptables-save`` / ``ip6tables-save`` output and ``iptables-restore`` files.
+"""iptables: ``iptables-save``/``ip6tables-save`` output, ``iptables-restore`` files.
 
 One file becomes one rule set. Its address family comes from the content,
 never from the file name: an ``ip6tables-save`` header, IPv6 addresses,
@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import cache
+from typing import Any
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -88,17 +89,20 @@ _TERMINALS = {
 }
 # Wording of an unexpected token in an error message.
 _TOKEN_NOUNS = {
-    "_NL": "end of line", "$END": "end of file", "OPTION": "option", "WORD": "value",
-    "STRING": "quoted value", "BANG": "!", "COMMENT": "comment", "CHAIN": "chain name",
-    "TABLE_NAME": "text", "STAR": "table", "COLON": "chain declaration",
+    "_NL": "end of line",
+    "$END": "end of file",
+    "OPTION": "option",
+    "WORD": "value",
+    "STRING": "quoted value",
+    "BANG": "!",
+    "COMMENT": "comment",
+    "CHAIN": "chain name",
+    "TABLE_NAME": "text",
+    "STAR": "table",
+    "COLON": "chain declaration",
     "RULE_NUMBER": "number",
 }
 _WORD_KINDS = {"OPTION": "option", "BANG": "bang", "WORD": "word", "STRING": "word"}
-_VERBS = {
-    "append": "append", "insert": "insert", "delete": "delete", "replace": "replace",
-    "new_chain": "new_chain", "flush": "flush", "delete_chain": "delete_chain",
-    "set_policy": "set_policy", "zero": "zero", "rename": "rename",
-}
 
 
 @cache
@@ -116,14 +120,24 @@ class IptablesFormat:
 
     id = FORMAT_ID
     patterns: tuple[str, ...] = (
-        "rules.v4", "rules.v6", "*.rules.v4", "*.rules.v6", "*.iptables", "*.ip6tables",
-        "iptables.rules", "ip6tables.rules", "iptables-save*", "ip6tables-save*",
+        "rules.v4",
+        "rules.v6",
+        "*.rules.v4",
+        "*.rules.v6",
+        "*.iptables",
+        "*.ip6tables",
+        "iptables.rules",
+        "ip6tables.rules",
+        "iptables-save*",
+        "ip6tables-save*",
     )
 
     def detect(self, path: str, head: str) -> int:
         if _SAVE_HEADER.search(head):
             return 2
-        if _TABLE_LINE.search(head) and (_CHAIN_LINE.search(head) or _RULE_LINE.search(head)):
+        if _TABLE_LINE.search(head) and (
+            _CHAIN_LINE.search(head) or _RULE_LINE.search(head)
+        ):
             return 2
         if _RULE_LINE.search(head):
             return 1
@@ -147,10 +161,10 @@ def parse_text(text: str, path: str) -> ParseResult:
     return builder.finish()
 
 
-# --- parse tree to records -------------------------------------------------------------
+# --- parse tree to records ------------------------------------------------------------
 
 
-class _ToRecords(Transformer):  # type: ignore[type-arg]
+class _ToRecords(Transformer[Token, list[Record]]):
     """Turn the parse tree into a flat list of line records, in file order."""
 
     def __init__(self, path: str, lines: list[str]) -> None:
@@ -166,11 +180,15 @@ class _ToRecords(Transformer):  # type: ignore[type-arg]
         kind = _WORD_KINDS.get(token.type, "word")
         value = _unquote(token.value) if token.type == "STRING" else token.value
         return Word(
-            kind, value, token.value, token.line or 1, token.column or 1,
+            kind,
+            value,
+            token.value,
+            token.line or 1,
+            token.column or 1,
             (token.end_column or 2) - 1,
         )
 
-    def start(self, children: list) -> list[Record]:  # type: ignore[type-arg]
+    def start(self, children: list[Any]) -> list[Record]:
         records: list[Record] = []
         for child in children:
             if isinstance(child, list):
@@ -182,7 +200,7 @@ class _ToRecords(Transformer):  # type: ignore[type-arg]
     def _comment(self, token: Token) -> CommentLine:
         return CommentLine(token.value, self.line_span(token.line or 1))
 
-    def table(self, children: list) -> list[Record]:  # type: ignore[type-arg]
+    def table(self, children: list[Any]) -> list[Record]:
         records: list[Record] = []
         for child in children:
             records.append(self._comment(child) if isinstance(child, Token) else child)
@@ -202,8 +220,9 @@ class _ToRecords(Transformer):  # type: ignore[type-arg]
             self.word(chain), self.word(policy), self.line_span(chain.line or 1)
         )
 
-    def command(self, children: list) -> Command:  # type: ignore[type-arg]
-        return children[-1]  # type: ignore[no-any-return]
+    def command(self, children: list[Any]) -> Command:
+        verb: Command = children[-1]
+        return verb
 
     def rulespec(self, children: list[Token]) -> tuple[Word, ...]:
         words: list[Word] = []
@@ -220,27 +239,58 @@ class _ToRecords(Transformer):  # type: ignore[type-arg]
             ):
                 joined = words.pop()
                 word = Word(
-                    joined.kind, joined.value + word.value, joined.raw + word.raw,
-                    joined.line, joined.column, word.end_column,
+                    joined.kind,
+                    joined.value + word.value,
+                    joined.raw + word.raw,
+                    joined.line,
+                    joined.column,
+                    word.end_column,
                 )
             words.append(word)
             previous = token
         return tuple(words)
 
-    def __default__(self, data, children, meta):  # type: ignore[no-untyped-def]
-        verb = _VERBS.get(str(data))
-        if verb is None:
-            return super().__default__(data, children, meta)
-        return self._verb(verb, children)
+    def append(self, children: list[Any]) -> Command:
+        return self._verb("append", children)
 
-    def _verb(self, verb: str, children: list) -> Command:  # type: ignore[type-arg]
+    def insert(self, children: list[Any]) -> Command:
+        return self._verb("insert", children)
+
+    def delete(self, children: list[Any]) -> Command:
+        return self._verb("delete", children)
+
+    def replace(self, children: list[Any]) -> Command:
+        return self._verb("replace", children)
+
+    def new_chain(self, children: list[Any]) -> Command:
+        return self._verb("new_chain", children)
+
+    def flush(self, children: list[Any]) -> Command:
+        return self._verb("flush", children)
+
+    def delete_chain(self, children: list[Any]) -> Command:
+        return self._verb("delete_chain", children)
+
+    def set_policy(self, children: list[Any]) -> Command:
+        return self._verb("set_policy", children)
+
+    def zero(self, children: list[Any]) -> Command:
+        return self._verb("zero", children)
+
+    def rename(self, children: list[Any]) -> Command:
+        return self._verb("rename", children)
+
+    def _verb(self, verb: str, children: list[Any]) -> Command:
         verb_token: Token = children[0]
         tokens = [child for child in children[1:] if isinstance(child, Token)]
         args: tuple[Word, ...] = next(
             (child for child in children if isinstance(child, tuple)), ()
         )
         fields: dict[str, Word | None] = {
-            "chain": None, "number": None, "policy": None, "new_name": None,
+            "chain": None,
+            "number": None,
+            "policy": None,
+            "new_name": None,
         }
         for token in tokens:
             if token.type == "CHAIN":
@@ -250,13 +300,18 @@ class _ToRecords(Transformer):  # type: ignore[type-arg]
                 fields["number"] = self.word(token)
             elif token.type == "POLICY":
                 fields["policy"] = self.word(token)
-        written = [verb_token.value] + [token.value for token in tokens
-                                        if token.type != "COUNTERS"]
+        written = [verb_token.value] + [
+            token.value for token in tokens if token.type != "COUNTERS"
+        ]
         written.extend(word.raw for word in args)
         line = verb_token.line or 1
         return Command(
-            verb, self.word(verb_token), self.line_span(line), " ".join(written),
-            args=args, **fields,
+            verb,
+            self.word(verb_token),
+            self.line_span(line),
+            " ".join(written),
+            args=args,
+            **fields,
         )
 
 
@@ -265,7 +320,7 @@ def _unquote(raw: str) -> str:
     return re.sub(r"\\(.)", r"\1", raw[1:-1])
 
 
-# --- syntax errors ---------------------------------------------------------------------
+# --- syntax errors --------------------------------------------------------------------
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, path: str) -> ParseError:
@@ -273,10 +328,11 @@ def _syntax_error(exc: UnexpectedInput, text: str, path: str) -> ParseError:
     line = exc.line if isinstance(exc.line, int) and exc.line > 0 else 1
     column = exc.column if isinstance(exc.column, int) and exc.column > 0 else 1
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        position = exc.pos_in_stream or 0
+        char = text[position] if position < len(text) else ""
         if char == '"':
             error = ParseError(
-                "unterminated quoted value; add the closing \" on the same line",
+                'unterminated quoted value; add the closing " on the same line',
                 Span(path, line, column),
             )
         else:
@@ -285,21 +341,22 @@ def _syntax_error(exc: UnexpectedInput, text: str, path: str) -> ParseError:
                 f"unexpected character ({char}); expected {expected}",
                 Span(path, line, column),
             )
-        error.expected = sorted(exc.allowed or ())  # type: ignore[attr-defined]
         return error
 
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     value = str(token.value)
     expected_names = set(exc.expected or ())
-    if token.type == "$END" and _open_table(text) or (
-        "COMMIT" in expected_names and value.startswith("*")
+    if (
+        token.type == "$END"
+        and _open_table(text)
+        or ("COMMIT" in expected_names and value.startswith("*"))
     ):
         error = _missing_commit(text, path, token, line)
     elif value.startswith('"') and token.type != "STRING":
         # The contextual lexer reads an unterminated quote as another terminal.
         error = ParseError(
-            "unterminated quoted value; add the closing \" on the same line",
+            'unterminated quoted value; add the closing " on the same line',
             Span(path, line, column),
         )
     else:
@@ -311,7 +368,6 @@ def _syntax_error(exc: UnexpectedInput, text: str, path: str) -> ParseError:
             f"unexpected {shown}; expected {_describe(expected_names)}",
             Span(path, line, column, line, end),
         )
-    error.expected = sorted(expected_names)  # type: ignore[attr-defined]
     return error
 
 
@@ -344,9 +400,9 @@ def _missing_commit(text: str, path: str, token: Token, line: int) -> ParseError
 
 
 def _describe(names: set[str]) -> str:
-    shown = sorted({
-        part for name in names for part in _TERMINALS.get(name, name).split(", ")
-    })
+    shown = sorted(
+        {part for name in names for part in _TERMINALS.get(name, name).split(", ")}
+    )
     if not shown:
         return "nothing more"
     if len(shown) == 1:

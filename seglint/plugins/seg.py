@@ -196,7 +196,8 @@ class SegPolicy:
         return Party("/".join(p.label for p in configured), values, True)
 
     def _exposure_sources(self, req: Requirement, target: Target, dst: Party) -> IntervalSet:
-        if req.from_other_hosts:
+        # In zero config every exposure is checked from the internet, SEG202 too.
+        if req.from_other_hosts and not target.config.zero_config:
             values = ADDR_ALL.subtract(LOOPBACK_NETS)
             if dst.configured:
                 values = values.subtract(dst.values)
@@ -261,7 +262,9 @@ class SegPolicy:
         box = (item.definite or item.boxes)[0]
         witness = self._witness(target, box, src, dst)
         verb = "may be reachable" if may else "is reachable"
-        origin = "other hosts" if req.from_other_hosts else "untrusted networks"
+        origin = "untrusted networks"
+        if req.from_other_hosts and not target.config.zero_config:
+            origin = "other hosts"
         flow = req.flow_text()
         # Name the protocol and ports this rule lets in, not the whole row.
         name = {6: "tcp", 17: "udp"}.get(witness.proto, str(witness.proto))

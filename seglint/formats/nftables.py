@@ -1,0 +1,239 @@
+"""nftables: ``nft list ruleset`` output and ``nft -f`` files (``*.nft``, ``nftables.conf``).
+
+Both the block syntax (``table inet filter { chain input { ... } }``) and
+command lines (``add rule inet filter input tcp dport 22 accept``,
+``insert rule``, ``flush chain``, ``delete table``, ...) are read, in file
+order, with ``define`` variables and ``include`` of files inside the checked
+tree (relative to the including file; wildcards in the file name). An
+include outside the tree or of a missing file is a parse error at the
+include line, because the rules it holds are unknown.
+
+Evaluation model: every ``type filter`` base chain of an ``ip``, ``ip6`` or
+``inet`` table is placed on the paths of the IR, sorted by priority and then
+by file order: packets to this host pass the prerouting and input chains
+(after inet ingress chains), forwarded packets pass prerouting, forward and
+postrouting, and packets from this host pass output and postrouting. A drop
+in any base chain drops the packet and an accept ends only that chain, as in
+the kernel. A base chain of an ``ip`` or ``ip6`` table sees only its family.
+A base chain without ``policy`` accepts (an implicit policy at its ``type``
+line). Chain names in the IR are ``<family> <table>/<chain>``.
+
+Modelled matches: ``ip``/``ip6 saddr``/``daddr``, ``ip protocol``, ``ip6
+nexthdr``, ``meta l4proto``, ``meta protocol``, ``meta nfproto``, ports of
+tcp, udp, udplite, sctp, dccp and ``th``, ``iif``/``oif``/``iifname``/
+``oifname`` (``"eth*"`` is a prefix), ``ct state``, ``icmp``/``icmpv6 type``
+and ``code``; values as literals, service and protocol names, ranges,
+prefixes, anonymous and named sets, concatenations (``a . b``) and verdict
+maps, with ``!=`` and relational operators on ports.
+
+Not modelled, kept as unknown conditions with a SEG902 warning so the checks
+say "may": ``ct status``, ``tcp flags``, ``fib``, ``meta mark``/``pkttype``
+and every other selector, bitwise masks, ``limit``, ``quota``, ``ct
+count``, meters, set updates with a limit, named sets with ``flags
+dynamic``/``timeout``, sets that rules add to and sets with no elements in
+the file, host names (resolved by nft at load time), service names seglint
+does not know, ``queue`` (a userspace program decides) and anonymous chains.
+``notrack`` gets a warning: later ``ct state`` matches see untracked packets.
+Ignored with a note: ``arp``, ``bridge`` and ``netdev`` tables, ``nat`` and
+``route`` chains, dormant tables. Rule handles are not in a file, so
+``delete``/``replace rule ... handle N`` are not applied (warning).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Literal
+
+from seglint.formats._nftables_load import ChainModel, HookDecl, Loader, Model, TableModel
+from seglint.formats._nftables_names import HOOK_PATHS, IP_FAMILIES, KNOWN_HOOKS
+from seglint.formats._nftables_rule import RuleReader, TableContext
+from seglint.formats._nftables_values import Resolver
+from seglint.formats.base import FileAccess, SourceFile
+from seglint.hookspecs import hookimpl
+from seglint.ir import (
+    Action,
+    Chain,
+    Diagnostic,
+    ParseError,
+    ParseResult,
+    Rule,
+    Ruleset,
+)
+
+logger = logging.getLogger(__name__)
+
+FORMAT_ID = "nftables"
+
+_CERTAIN = re.compile(
+    r"^[ \t]*(?:#!\S*/nft\b"
+    r"|table[ \t]+(?:ip|ip6|inet|arp|bridge|netdev)[ \t]+\S+[ \t]*\{"
+    r"|(?:add|insert)[ \t]+rule[ \t])",
+    re.MULTILINE,
+)
+_POSSIBLE = re.compile(
+    r"^[ \t]*(?:flush[ \t]+ruleset\b|table[ \t]+[A-Za-z_][\w.-]*[ \t]*\{"
+    r"|define[ \t]+\w+[ \t]*=)|\btype[ \t]+filter[ \t]+hook[ \t]",
+    re.MULTILINE,
+)
+
+
+class NftablesFormat:
+    id = FORMAT_ID
+    patterns: tuple[str, ...] = ("*.nft", "nftables.conf", "*.nftables.conf", "*.nftables")
+
+    def detect(self, path: str, head: str) -> int:
+        if _CERTAIN.search(head):
+            return 2
+        if _POSSIBLE.search(head):
+            return 1
+        return 0
+
+    def parse(self, source: SourceFile, files: FileAccess) -> ParseResult:
+        model = Loader(files).load(source)
+        return ParseResult((build_ruleset(source.path, model),))
+
+
+def build_ruleset(path: str, model: Model) -> Ruleset:
+    """Turn the tables of a loaded file into one rule set."""
+    diagnostics = list(model.diagnostics)
+    chains: dict[str, Chain] = {}
+    # hook -> (priority, declaration order, chain id) of its filter base chains
+    stages: dict[str, list[tuple[int, int, str]]] = {}
+    families: set[int] = set()
+
+    for table in sorted(model.tables.values(), key=lambda t: t.order):
+        if table.family not in IP_FAMILIES:
+            diagnostics.append(Diagnostic(
+                "SEG902",
+                f"{table.family} tables are not modelled, only ip, ip6 and inet "
+                f"(table {table.family} {table.name})",
+                table.span, "note"))
+            continue
+        if table.dormant:
+            diagnostics.append(Diagnostic(
+                "SEG902", f"dormant table is not evaluated (table {table.family} {table.name})",
+                table.span, "note"))
+            continue
+        context = _context(table)
+        for chain in sorted(table.chains.values(), key=lambda c: c.order):
+            hook = chain.hook
+            if hook is not None and hook.type != "filter":
+                diagnostics.append(Diagnostic(
+                    "SEG902",
+                    f"{hook.type} chains are not modelled, only filter chains decide "
+                    f"verdicts (chain {chain.name} type {hook.type} hook {hook.hook})",
+                    hook.span, "note"))
+                continue
+            if hook is not None and hook.hook not in KNOWN_HOOKS:
+                raise ParseError(f"unknown hook ({hook.hook})", hook.span)
+            chain_id = context.chain_id(chain.name)
+            rules = _read_rules(context, chain, diagnostics)
+            policy = None
+            if hook is not None:
+                policy = _policy_rule(chain, hook, chain_id)
+                stages.setdefault(hook.hook, []).append((hook.priority, chain.order, chain_id))
+                families |= IP_FAMILIES[table.family]
+            chains[chain_id] = Chain(chain_id, tuple(rules), policy,
+                                     IP_FAMILIES[table.family])
+
+    hooks: dict[str, tuple[str, ...]] = {}
+    for ir_hook, path_hooks in HOOK_PATHS.items():
+        names: list[str] = []
+        for stage in path_hooks:
+            names.extend(chain_id for _, _, chain_id in sorted(stages.get(stage, [])))
+        if names:
+            hooks[ir_hook] = tuple(names)
+
+    return Ruleset(
+        path=path,
+        format=FORMAT_ID,
+        chains=chains,
+        hooks=hooks,
+        families=frozenset(families),
+        kind=_kind(chains, stages),
+        diagnostics=tuple(dict.fromkeys(diagnostics)),
+    )
+
+
+def _context(table: TableModel) -> TableContext:
+    label = f"{table.family} {table.name}"
+    resolver = Resolver(table.sets, _dynamic_sets(table), label)
+    return TableContext(table.family, table.name, IP_FAMILIES[table.family],
+                        frozenset(table.chains), resolver)
+
+
+def _dynamic_sets(table: TableModel) -> set[str]:
+    """Return the sets whose elements change at run time."""
+    dynamic = {
+        name for name, model in table.sets.items()
+        if {"dynamic", "timeout"} & model.flags or "timeout" in model.properties
+    }
+    # Rules that add, update or delete elements (add @name { ip saddr }).
+    for chain in table.chains.values():
+        for rule in chain.rules:
+            items = rule.items
+            for first, second in zip(items, items[1:]):
+                if first.kind == "word" and first.text in ("add", "update", "delete") \
+                        and second.kind == "setref":
+                    dynamic.add(second.text[1:])
+    return dynamic
+
+
+def _read_rules(
+    context: TableContext, chain: ChainModel, diagnostics: list[Diagnostic]
+) -> list[Rule]:
+    rules: list[Rule] = []
+    for source in chain.rules:
+        read, found = RuleReader(context, source).read()
+        diagnostics.extend(found)
+        for result in read:
+            rules.append(Rule(source.span, result.conditions, result.action, source.text,
+                              label=result.label))
+    return rules
+
+
+def _policy_rule(chain: ChainModel, hook: HookDecl, chain_id: str) -> Rule:
+    if chain.policy is None:
+        return Rule(hook.span, (), Action("accept"), f"{chain_id} policy accept",
+                    implicit=True, label=f"chain {chain.name} policy accept")
+    value, span = chain.policy
+    if value not in ("accept", "drop"):
+        raise ParseError(f"invalid chain policy ({value}); use accept or drop", span)
+    return Rule(span, (), Action(value), f"{chain_id} policy {value}",  # type: ignore[arg-type]
+                label=f"chain {chain.name} policy {value}")
+
+
+def _kind(
+    chains: dict[str, Chain], stages: dict[str, list[tuple[int, int, str]]]
+) -> Literal["host", "network", "either"]:
+    """Guess host or network firewall: a forward chain that accepts makes a router."""
+    host = bool(stages.get("input") or stages.get("output"))
+    forwarding = any(
+        _can_accept(chain_id, chains, set()) for _, _, chain_id in stages.get("forward", [])
+    )
+    if host and not forwarding:
+        return "host"
+    if forwarding and not host:
+        return "network"
+    return "either"
+
+
+def _can_accept(chain_id: str, chains: dict[str, Chain], seen: set[str]) -> bool:
+    if chain_id in seen or chain_id not in chains:
+        return False
+    seen.add(chain_id)
+    chain = chains[chain_id]
+    if chain.policy is not None and chain.policy.action.kind == "accept":
+        return True
+    for rule in chain.rules:
+        if rule.action.kind == "accept":
+            return True
+        if rule.action.kind in ("jump", "goto") and _can_accept(rule.action.target, chains, seen):
+            return True
+    return False
+
+
+@hookimpl
+def seglint_formats() -> list[NftablesFormat]:
+    return [NftablesFormat()]
