@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from seglint.boxindex import BoxIndex, subtract_many
 from seglint.engine import Engine, forward_boxes, reply_boxes
 from seglint.ir import TERMINAL, Rule
 from seglint.space import (
@@ -169,30 +170,32 @@ def shadowed_rules(engine: Engine) -> list[Shadowed]:
     non-terminating rules cover nothing, since packets come back from them.
     """
     found: list[Shadowed] = []
-    for chain_name, compiled in engine.compiled_chains():
-        covering_rules: list[tuple[Rule, list[Box]]] = []
+    for _, compiled in engine.compiled_chains():
+        earlier: BoxIndex[Rule] = BoxIndex()
         for rule, match in compiled:
             if rule.implicit:
                 continue
             if not match:
                 found.append(Shadowed(rule, (), True))
                 continue
-            remaining = match
-            covering: list[Rule] = []
-            for earlier, earlier_match in covering_rules:
-                if earlier.span == rule.span:
-                    continue
-                if intersect_all(remaining, earlier_match):
-                    covering.append(earlier)
-                    remaining = subtract_all(remaining, earlier_match, engine.universe)
-                    if not remaining:
-                        break
+            covering: dict[int, Rule] = {}
+            remaining: list[Box] = []
+            for box in match:
+                cuts = []
+                for cut, owner in earlier.overlapping(box):
+                    if owner.span != rule.span:
+                        cuts.append(cut)
+                        covering.setdefault(id(owner), owner)
+                remaining.extend(subtract_many(box, cuts, engine.universe))
+                if remaining:
+                    break
             if not remaining:
-                found.append(Shadowed(rule, tuple(covering), False))
+                ordered = sorted(covering.values(), key=lambda r: (r.span.line, r.span.column))
+                found.append(Shadowed(rule, tuple(ordered), False))
             kind = rule.action.kind
             if kind in TERMINAL or kind in ("return", "goto"):
-                covering_rules.append((rule, match))
-        del chain_name
+                for box in match:
+                    earlier.add(box, rule)
     return found
 
 

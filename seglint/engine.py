@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from seglint.boxindex import BoxIndex, subtract_many
 from seglint.findings import Packet
 from seglint.ir import (
     Chain,
@@ -298,47 +299,66 @@ class Engine:
         return out
 
     def _run_chain(self, name: str, boxes: list[Box], stack: tuple[str, ...]) -> list[_Piece]:
+        """Walk one chain; return its pieces, "return" for packets that fall off or RETURN.
+
+        Each rule's packets are its match within the chain's input minus what
+        earlier rules consumed, found through an index, so the cost grows
+        with the overlaps between rules rather than with their pairs.
+        """
         if len(stack) > MAX_CHAIN_DEPTH:
             raise EngineError(f"chain nesting deeper than {MAX_CHAIN_DEPTH} at {name}")
         compiled = self._compiled.get(name)
         if compiled is None:
             raise EngineError(f"chain {name} is not defined")
-        remaining = boxes
+        consumed_index: BoxIndex[None] = BoxIndex()
         out: list[_Piece] = []
         for rule, match in compiled:
-            if not remaining:
-                break
-            if not match:
+            kind = rule.action.kind
+            if not match or kind == "next":
                 continue
-            hit = intersect_all(remaining, match)
+            hit = self._reaching(intersect_all(boxes, match), consumed_index)
             if not hit:
                 continue
-            kind = rule.action.kind
-            if kind == "next":
-                continue
-            remaining = subtract_all(remaining, match, self.universe)
+            consumed = hit
             if kind in ("accept", "drop", "reject"):
                 verdict = "accept" if kind == "accept" else "drop"
                 out.append(_Piece(hit, verdict, rule, (rule,)))
             elif kind == "return":
                 out.append(_Piece(hit, "return", rule, ()))
             elif kind in ("jump", "goto"):
-                target = rule.action.target
-                if target in stack:
-                    raise EngineError(f"chain loop through {target}", rule)
-                for piece in self._run_chain(target, hit, stack + (target,)):
-                    if piece.verdict != "return":
-                        out.append(_Piece(piece.boxes, piece.verdict, piece.rule,
-                                          (rule,) + piece.trace))
-                    elif kind == "jump":
-                        remaining = remaining + piece.boxes
-                    else:
-                        out.append(piece)
+                consumed = self._enter(rule, hit, stack, out)
             else:
                 raise EngineError(f"unsupported action {kind}", rule)
+            for box in consumed:
+                consumed_index.add(box, None)
+        remaining = self._reaching(boxes, consumed_index)
         if remaining:
             out.append(_Piece(remaining, "return", None, ()))
         return out
+
+    def _reaching(self, boxes: list[Box], consumed: BoxIndex[None]) -> list[Box]:
+        reached: list[Box] = []
+        for box in boxes:
+            cuts = [cut for cut, _ in consumed.overlapping(box)]
+            reached.extend(subtract_many(box, cuts, self.universe) if cuts else [box])
+        return reached
+
+    def _enter(self, rule: Rule, hit: list[Box], stack: tuple[str, ...],
+               out: list[_Piece]) -> list[Box]:
+        """Run a jump or goto; return the packets it decided (a jump's returns go on)."""
+        target = rule.action.target
+        if target in stack:
+            raise EngineError(f"chain loop through {target}", rule)
+        consumed: list[Box] = []
+        for piece in self._run_chain(target, hit, stack + (target,)):
+            if piece.verdict != "return":
+                out.append(_Piece(piece.boxes, piece.verdict, piece.rule,
+                                  (rule,) + piece.trace))
+                consumed.extend(piece.boxes)
+            elif rule.action.kind == "goto":
+                out.append(piece)
+                consumed.extend(piece.boxes)
+        return consumed
 
     # --- witnesses -------------------------------------------------------------
 
