@@ -10,12 +10,13 @@ mapped, one working choice is enough.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from seglint.boxindex import BoxIndex, subtract_many
 from seglint.engine import Engine, forward_boxes, reply_boxes
-from seglint.ir import TERMINAL, Rule
+from seglint.ir import TERMINAL, Rule, Span
 from seglint.space import (
     STATE,
     STATE_INDEX,
@@ -170,6 +171,11 @@ def shadowed_rules(engine: Engine) -> list[Shadowed]:
     non-terminating rules cover nothing, since packets come back from them.
     """
     found: list[Shadowed] = []
+    # A rule that a format places in several chains (pf puts "pass in" in the
+    # input and forward chains) is reported only when it is dead in all of them.
+    occurrences: Counter[Span] = Counter()
+    for _, compiled in engine.compiled_chains():
+        occurrences.update(rule.span for rule, _ in compiled if not rule.implicit)
     for _, compiled in engine.compiled_chains():
         earlier: BoxIndex[Rule] = BoxIndex()
         for rule, match in compiled:
@@ -196,7 +202,12 @@ def shadowed_rules(engine: Engine) -> list[Shadowed]:
             if kind in TERMINAL or kind in ("return", "goto"):
                 for box in match:
                     earlier.add(box, rule)
-    return found
+    dead: Counter[Span] = Counter(item.rule.span for item in found)
+    unique: dict[Span, Shadowed] = {}
+    for item in found:
+        if dead[item.rule.span] == occurrences[item.rule.span]:
+            unique.setdefault(item.rule.span, item)
+    return list(unique.values())
 
 
 def state_is_new() -> dict[str, IntervalSet]:

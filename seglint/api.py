@@ -18,8 +18,8 @@ from seglint.config import Config, ConfigError, find_config, load_config
 from seglint.discovery import Candidate, discover
 from seglint.engine import Engine, EngineError
 from seglint.findings import Finding, RuleMeta, level_rank
-from seglint.formats.base import FileAccess, read_source
-from seglint.ir import Diagnostic, ParseError, Ruleset, Span
+from seglint.formats.base import FileAccess, SourceFile, read_source
+from seglint.ir import Diagnostic, ParseError, ParseResult, Ruleset, Span
 from seglint.plugins import load_plugins
 from seglint.policy import rule_catalogue
 from seglint.target import Target
@@ -39,8 +39,9 @@ class RunResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # SEG901 and SEG903
     rules: list[RuleMeta] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # Unused and expired suppressions: warnings of the run that never fail it.
-    suppression_warnings: list[ignorefile.SuppressionWarning] = field(default_factory=list)
+    # Unused and expired suppressions. They are reported but do not change exit_code.
+    suppression_warnings: list[ignorefile.SuppressionWarning] = field(
+        default_factory=list)
     files_checked: int = 0
     config: Config | None = None
     exit_code: int = 0
@@ -109,14 +110,24 @@ class _Run:
         items = list(discover(paths, plugins.formats))
         total = sum(1 for item in items if not isinstance(item, Path))
         done = 0
+        parsed_files = []
         for item in items:
             if isinstance(item, Path):
                 self._missing_or_unknown(item)
                 continue
-            self._check_file(item, config, plugins.policies)
+            parsed = self._parse_file(item)
+            if parsed is not None:
+                parsed_files.append(parsed)
             done += 1
             if self.progress is not None:
                 self.progress(done, total)
+        # A file that another checked file loads (a pf anchor, an nftables
+        # include) is checked as part of that file, not again on its own.
+        loaded = set().union(*(access.read_paths for _, _, _, access in parsed_files))
+        for candidate, source, result, _ in parsed_files:
+            if not candidate.explicit and candidate.location.resolve() in loaded:
+                continue
+            self._check_parsed(candidate, source, result, config, plugins.policies)
         self._apply_settings(config, paths, set(rules))
         return self._finish()
 
@@ -146,7 +157,8 @@ class _Run:
 
     # --- one file ---------------------------------------------------------------------
 
-    def _check_file(self, candidate: Candidate, config: Config, policies: list) -> None:
+    def _parse_file(self, candidate: Candidate
+                    ) -> tuple[Candidate, SourceFile, ParseResult, FileAccess] | None:
         shown = display_path(candidate.location, self.cwd)
         access = FileAccess(candidate.root, self.cwd)
         try:
@@ -156,16 +168,20 @@ class _Run:
             self.texts[shown] = source.text
         except ParseError as exc:
             self._parse_error(exc.message, exc.span)
-            return
+            return None
         except RecursionError:
             self._parse_error("input is nested too deeply to parse", Span(shown, 1))
-            return
+            return None
         except Exception as exc:  # noqa: BLE001 - no traceback reaches the user
             logger.debug("format %s failed on %s", candidate.format.id, shown, exc_info=True)
             self._parse_error(
                 f"internal error while parsing as {candidate.format.id} "
                 f"({type(exc).__name__}: {exc}); please report this file", Span(shown, 1))
-            return
+            return None
+        return candidate, source, parsed, access
+
+    def _check_parsed(self, candidate: Candidate, source: SourceFile, parsed: ParseResult,
+                      config: Config, policies: list) -> None:
         self.result.files_checked += 1
         for diagnostic in parsed.diagnostics:
             self._diagnostic(diagnostic)
@@ -266,9 +282,11 @@ class _Run:
         if location is None:
             return None
         try:
-            return ignorefile.load_ignore_file(location, known_rules=known_rules, cwd=self.cwd)
+            return ignorefile.load_ignore_file(location, known_rules=known_rules,
+                                               cwd=self.cwd)
         except ConfigError as exc:
-            self.result.diagnostics.append(Diagnostic("SEG903", exc.message, exc.span, "error"))
+            self.result.diagnostics.append(
+                Diagnostic("SEG903", exc.message, exc.span, "error"))
             return None
 
     def _finish(self) -> RunResult:

@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "diff", help="report the findings that are new since a git revision")
     compare.add_argument("rev", metavar="REV",
-                         help="git revision to compare with, e.g. HEAD~1 or origin/main")
+                         help="git revision to compare with (e.g. HEAD~1, origin/main)")
     compare.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                          help="rule files or directories to compare (default: .)")
     _add_run_options(compare)
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule", metavar="RULE", help="rule id or name, e.g. SEG109")
     docs = commands.add_parser("docs", help="print the rule reference in Markdown")
     docs.add_argument("-o", "--output", type=Path, metavar="FILE",
-                      help="write it to FILE (e.g. docs/rules.md) instead of standard output")
+                      help="write it to FILE (e.g. docs/rules.md), not standard output")
     return parser
 
 
@@ -107,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _check(args: argparse.Namespace) -> int:
     progress = _progress_bar(args)
     try:
-        result = check(expand_settings_paths(args.paths), args.config, fail_on=args.fail_on,
+        result = check(expand_settings_paths(args.paths), args.config,
+                       fail_on=args.fail_on,
                        inline_suppressions=not args.no_inline_suppressions,
                        progress=progress)
     finally:
@@ -146,24 +147,37 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def expand_settings_paths(paths: Sequence[str]) -> list[str]:
-    """Replace each configuration or ignore file among ``paths`` by its folder.
+    """Replace the files among ``paths`` that change the findings of other files.
 
-    Either file changes the findings of every rule file below it, so a
-    pre-commit run that passes only a changed seglint.yaml re-checks them all.
-    Files below such a folder are dropped, as the folder covers them.
+    A configuration or ignore file stands for every rule file below its
+    folder, and a Terraform variable file for the ``.tf`` files of its
+    module. pre-commit passes only the changed files, so a commit that
+    changes only seglint.yaml or terraform.tfvars still re-checks the rule
+    files it affects.
     """
     folders: list[Path] = []
     for path in map(Path, paths):
-        if path.name in SETTINGS_NAMES and path.is_file() and path.parent not in folders:
+        settings = path.name in SETTINGS_NAMES and path.is_file()
+        if settings and path.parent not in folders:
             folders.append(path.parent)
-    if not folders:
-        return list(paths)
-    kept = [str(folder) for folder in folders]
+
+    expanded = [str(folder) for folder in folders]
     for text in paths:
-        location = Path(text).resolve()
-        if not any(location.is_relative_to(folder.resolve()) for folder in folders):
-            kept.append(text)
-    return kept
+        path = Path(text)
+        if any(path.resolve().is_relative_to(folder.resolve()) for folder in folders):
+            continue  # the folder covers it
+        if _is_terraform_variables(path.name) and path.is_file():
+            module = sorted(str(tf) for tf in path.parent.glob("*.tf") if tf.is_file())
+            expanded += [tf for tf in module if tf not in expanded and tf not in paths]
+            continue
+        expanded.append(text)
+    return expanded
+
+
+def _is_terraform_variables(name: str) -> bool:
+    # The variable files that Terraform loads by itself, as the module reader does.
+    return name in ("terraform.tfvars", "terraform.tfvars.json") or name.endswith(
+        (".auto.tfvars", ".auto.tfvars.json"))
 
 
 def _write_report(args: argparse.Namespace, result: RunResult, findings: list[Finding],
@@ -275,7 +289,8 @@ def _docs(output: Path | None) -> int:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        print(f"seglint: failed to write {output} ({exc.strerror or exc})", file=sys.stderr)
+        print(f"seglint: failed to write {output} ({exc.strerror or exc})",
+              file=sys.stderr)
         return EXIT_USAGE
     return 0
 

@@ -1,8 +1,8 @@
 """``seglint diff REV``: the findings that a change adds, compared with a git revision.
 
 The files at REV are copied out of the git object store with ``git ls-tree``
-and ``git cat-file`` into a temporary directory; nothing in the repository
-is executed (no hooks, filters or checkouts). Both trees are checked the
+and ``git cat-file`` into a temporary directory. Nothing in the repository
+is executed: no hooks, filters or checkouts run. Both trees are checked the
 same way, and a finding of the working tree is new when no finding of REV
 has its fingerprint (rule, file and what the finding means, so findings
 that only moved to other lines are not new).
@@ -49,7 +49,7 @@ def diff(
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
-    """Check the working tree and REV; return the working tree's run with only new findings.
+    """Check the working tree and REV; return the working tree's run with new findings.
 
     Raise DiffError when ``cwd`` is not in a git work tree, REV names no
     commit or a path lies outside the repository.
@@ -63,8 +63,14 @@ def diff(
     if config is None:
         config = _outside_config(paths, cwd, top)
     work_paths = [cwd / path for path in paths]  # an absolute path stays as it is
-    after = check(work_paths, config, fail_on=fail_on,
-                  inline_suppressions=inline_suppressions, cwd=cwd, progress=progress)
+    after = check(
+        work_paths,
+        config,
+        fail_on=fail_on,
+        inline_suppressions=inline_suppressions,
+        cwd=cwd,
+        progress=progress,
+    )
 
     with tempfile.TemporaryDirectory(prefix="seglint-diff-") as temporary:
         # The configuration search goes upward from the checked paths. An
@@ -83,8 +89,13 @@ def diff(
         rev_paths = [path for path in rev_paths if path.exists()]
         before = RunResult()
         if rev_paths:
-            before = check(rev_paths, config, fail_on=fail_on,
-                           inline_suppressions=inline_suppressions, cwd=rev_cwd)
+            before = check(
+                rev_paths,
+                config,
+                fail_on=fail_on,
+                inline_suppressions=inline_suppressions,
+                cwd=rev_cwd,
+            )
         known = Counter(_key(f, rev_cwd, base) for f in before.active_findings)
         known_any = Counter(_key(f, rev_cwd, base) for f in before.findings)
 
@@ -104,8 +115,13 @@ def diff(
     return after
 
 
-def _new(findings: list[Finding], known: Counter[str], known_any: Counter[str],
-         cwd: Path, top: Path) -> list[Finding]:
+def _new(
+    findings: list[Finding],
+    known: Counter[str],
+    known_any: Counter[str],
+    cwd: Path,
+    top: Path,
+) -> list[Finding]:
     """Return the findings beyond those that REV has, counting equal fingerprints.
 
     An active finding is new unless REV had it active. A suppressed one is
@@ -154,11 +170,17 @@ def _git(args: Sequence[str], cwd: Path, *, stdin: bytes | None = None) -> bytes
     command = ["git", *_GIT_OPTIONS, *args]
     try:
         completed = subprocess.run(
-            command, cwd=cwd, input=stdin, capture_output=True, check=False,
+            command,
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            check=False,
             timeout=GIT_TIMEOUT_SECONDS,
         )
     except FileNotFoundError:
-        raise DiffError("git is not installed (seglint diff needs the git command)") from None
+        raise DiffError(
+            "git is not installed (seglint diff needs the git command)"
+        ) from None
     except subprocess.TimeoutExpired:
         raise DiffError(
             f"git {args[0]} timed out after {GIT_TIMEOUT_SECONDS} seconds"
@@ -183,8 +205,9 @@ def _commit(top: Path, rev: str) -> str:
     if not rev or rev.startswith("-"):
         raise DiffError(f"invalid revision {rev!r} (expected a commit such as HEAD~1)")
     try:
-        output = _git(["rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}"],
-                      top)
+        output = _git(
+            ["rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}"], top
+        )
     except DiffError:
         raise DiffError(
             f"unknown revision {rev!r} (expected a commit, branch or tag of this "
@@ -223,7 +246,9 @@ def export(top: Path, commit: str, pathspecs: list[str], destination: Path) -> i
     Symbolic links and submodules are left out, as the directory walk of a
     check would not follow them either. Return the number of files written.
     """
-    listing = _git(["ls-tree", "-r", "-z", "--full-tree", commit, "--", *pathspecs], top)
+    listing = _git(
+        ["ls-tree", "-r", "-z", "--full-tree", commit, "--", *pathspecs], top
+    )
     blobs: list[tuple[str, PurePosixPath]] = []
     for record in listing.split(b"\0"):
         if not record:
@@ -239,13 +264,16 @@ def export(top: Path, commit: str, pathspecs: list[str], destination: Path) -> i
     if not blobs:
         return 0
     # One cat-file process reads every blob: "<oid> blob <size>\n<data>\n" each.
-    output = _git(["cat-file", "--batch"], top,
-                  stdin="".join(f"{oid}\n" for oid, _ in blobs).encode("ascii"))
+    output = _git(
+        ["cat-file", "--batch"],
+        top,
+        stdin="".join(f"{oid}\n" for oid, _ in blobs).encode("ascii"),
+    )
     offset = 0
     for _, relative in blobs:
         header_end = output.index(b"\n", offset)
         size = int(output[offset:header_end].split()[2])
-        data = output[header_end + 1:header_end + 1 + size]
+        data = output[header_end + 1 : header_end + 1 + size]
         offset = header_end + 1 + size + 1
         target = destination.joinpath(*relative.parts)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -256,7 +284,9 @@ def export(top: Path, commit: str, pathspecs: list[str], destination: Path) -> i
 def _safe_path(name: str) -> PurePosixPath:
     path = PurePosixPath(name)
     if path.is_absolute() or any(part in ("", ".", "..") for part in path.parts):
-        raise DiffError(f"refusing to copy a file with an unsafe path from git ({name!r})")
+        raise DiffError(
+            f"refusing to copy a file with an unsafe path from git ({name!r})"
+        )
     return path
 
 

@@ -40,9 +40,9 @@ def render_rules(rules: Iterable[RuleMeta]) -> str:
 def missing_fields(meta: RuleMeta) -> list[str]:
     """Return the names of the documentation fields that ``meta`` leaves empty.
 
-    Every rule needs short, full and fix; the policy rules (SEG1xx, SEG2xx
-    and SEG301) also need a FAIL and a PASS example, because a finding of
-    theirs points at rules a user rewrites.
+    Every rule needs short, full and fix. The policy rules (SEG1xx, SEG2xx
+    and SEG301) also need a FAIL and a PASS example, because their findings
+    point at rules that a user rewrites.
     """
     required = {"short": meta.short, "full": meta.full, "fix": meta.fix}
     if meta.id[3:4] in ("1", "2") or meta.id == "SEG301":

@@ -13,9 +13,9 @@ generated rule sets and for teams that forbid inline skips::
 It is looked up next to the configuration file, else upward from the first
 checked path. A suppressed finding keeps its place in SARIF with a
 ``suppressions`` entry (``inSource`` for a comment, ``external`` for the
-ignore file). A suppression that suppresses nothing, and an ignore entry
-past its ``expires`` date, are reported as warnings of the run; they never
-change the exit code.
+ignore file). A suppression that suppresses nothing and an ignore entry
+past its ``expires`` date are reported as warnings of the run. These
+warnings do not change the exit code.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from seglint import directives
-from seglint._config_tree import ConfigError, Node, read_yaml, type_name
+from seglint._config_tree import ConfigError, Item, Node, read_yaml, type_name
 from seglint.config import glob_match
 from seglint.findings import Finding
 from seglint.ir import Span
@@ -81,7 +81,7 @@ class IgnoreFile:
 
 @dataclass(frozen=True)
 class SuppressionWarning:
-    """An unused or expired suppression, at the comment or ignore entry that states it."""
+    """An unused or expired suppression, at its comment or ignore entry."""
 
     message: str
     span: Span
@@ -96,7 +96,7 @@ class SuppressionWarning:
 
 
 def find_ignore_file(config_path: Path | None, start: Path) -> Path | None:
-    """Return the ignore file next to the configuration, else the nearest above ``start``."""
+    """Return the ignore file beside the configuration, else the nearest one above."""
     if config_path is not None:
         beside = config_path.resolve().parent / IGNORE_FILE_NAME
         if beside.is_file():
@@ -158,7 +158,8 @@ def _entry(node: Node, known_rules: set[str]) -> IgnoreEntry:
             node.span,
         )
     values: dict[str, Node] = {}
-    for item in node.value:  # type: ignore[union-attr]
+    items: tuple[Item, ...] = node.value  # type: ignore[assignment]
+    for item in items:
         key = str(item.key)
         if key not in ENTRY_KEYS:
             raise ConfigError(
@@ -213,6 +214,10 @@ def _string(node: Node, key: str) -> str:
 def _fingerprint(node: Node | None) -> str | None:
     if node is None:
         return None
+    if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        # YAML reads an unquoted fingerprint of digits only (or with one "e")
+        # as a number, so the text as written is used.
+        node = replace(node, value=node.raw)
     text = _string(node, "fingerprint").lower()
     if not _FINGERPRINT.fullmatch(text):
         raise ConfigError(
@@ -276,14 +281,16 @@ class Suppressor:
         self.checked = tuple(texts)
         self.inline: dict[str, list[directives.Suppression]] = {}
         if inline:
-            self.inline = {path: directives.suppressions(text) for path, text in texts.items()}
+            self.inline = {
+                path: directives.suppressions(text) for path, text in texts.items()
+            }
         self.entries = ignore.entries if ignore else ()
         self.folder = ignore.folder if ignore else cwd
         self.used_inline: set[tuple[str, int, str]] = set()  # (path, line, rule id)
         self.used_entries: set[int] = set()
 
     def apply(self, finding: Finding) -> Finding:
-        """Return the finding, marked suppressed when a comment or an entry matches it."""
+        """Return the finding, marked suppressed when a comment or entry matches it."""
         for entry in self.inline.get(finding.span.path, ()):
             if entry.line not in (finding.span.line, finding.span.line - 1):
                 continue
@@ -300,7 +307,9 @@ class Suppressor:
             if self._expired(ignore) or not self._matches(ignore, finding):
                 continue
             self.used_entries.add(number)
-            return replace(finding, suppression=ignore.reason, suppression_kind="external")
+            return replace(
+                finding, suppression=ignore.reason, suppression_kind="external"
+            )
         return finding
 
     def warnings(self) -> list[SuppressionWarning]:
@@ -316,21 +325,28 @@ class Suppressor:
                 for rule_id in entry.rule_ids:
                     if (path, entry.line, rule_id) in self.used_inline:
                         continue
-                    found.append(SuppressionWarning(
-                        f"unused suppression of {rule_id}",
-                        Span(path, entry.line, entry.column),
-                    ))
+                    found.append(
+                        SuppressionWarning(
+                            f"unused suppression of {rule_id}",
+                            Span(path, entry.line, entry.column),
+                        )
+                    )
 
         for number, ignore in enumerate(self.entries):
             if self._expired(ignore):
-                found.append(SuppressionWarning(
-                    f"suppression of {ignore.describe()} expired after {ignore.expires}",
-                    ignore.span,
-                ))
+                found.append(
+                    SuppressionWarning(
+                        f"suppression of {ignore.describe()} "
+                        f"expired after {ignore.expires}",
+                        ignore.span,
+                    )
+                )
             elif number not in self.used_entries and self._judged(ignore):
-                found.append(SuppressionWarning(
-                    f"unused suppression of {ignore.describe()}", ignore.span
-                ))
+                found.append(
+                    SuppressionWarning(
+                        f"unused suppression of {ignore.describe()}", ignore.span
+                    )
+                )
         return found
 
     def _expired(self, entry: IgnoreEntry) -> bool:
@@ -352,17 +368,14 @@ class Suppressor:
         )
 
     def _relative(self, display: str) -> str | None:
-        """Return a display path relative to the ignore file's folder, or None outside it."""
+        """Return a display path relative to the ignore file's folder."""
         location = Path(display)
         if not location.is_absolute():
             location = self.cwd / location
         try:
-            return Path(os.path.normpath(location)).relative_to(self.folder).as_posix()
-        except ValueError:
-            pass
-        try:
-            return location.resolve().relative_to(self.folder.resolve()).as_posix()
-        except (ValueError, OSError):
+            # Outside the folder, the path starts with "../", as a glob may too.
+            return Path(os.path.relpath(location, self.folder)).as_posix()
+        except ValueError:  # on another drive
             return None
 
 
@@ -372,15 +385,19 @@ class Suppressor:
 def add_sarif_warnings(
     log: SarifLog, warnings: Iterable[SuppressionWarning], root: Path
 ) -> SarifLog:
-    """Return ``log`` with one warning-level tool notification per suppression warning."""
+    """Return ``log`` with a warning-level tool notification per suppression warning."""
     extra = tuple(
         Notification(
             message=Message(warning.message),
             level="warning",
-            locations=(Location(PhysicalLocation(
-                artifact_location=artifact_location(warning.span.path, root),
-                region=region(warning.span),
-            )),),
+            locations=(
+                Location(
+                    PhysicalLocation(
+                        artifact_location=artifact_location(warning.span.path, root),
+                        region=region(warning.span),
+                    )
+                ),
+            ),
         )
         for warning in warnings
     )

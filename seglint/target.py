@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 Mode = Literal["host", "network", "unmapped"]
 
 LOOPBACK_NETS = addresses(["127.0.0.0/8", "::1/128"])
+# Link-local addresses are never routed, so they cannot come from the internet.
+LINK_LOCAL_NETS = addresses(["169.254.0.0/16", "fe80::/10"])
 CLIENT_PORTS = IntervalSet.single(1024, 65535)
 ALL_PORTS = IntervalSet.single(0, 65535)
 NEW = IntervalSet.single(STATE_INDEX["new"])
@@ -71,7 +73,8 @@ class Target:
     @property
     def untrusted(self) -> IntervalSet:
         # Loopback sources never arrive from another host, trusted or not.
-        return ADDR_ALL.subtract(self.config.trusted).subtract(LOOPBACK_NETS)
+        outside = ADDR_ALL.subtract(self.config.trusted)
+        return outside.subtract(LOOPBACK_NETS).subtract(LINK_LOCAL_NETS)
 
     def party(self, role: str) -> Party:
         if role == "any":

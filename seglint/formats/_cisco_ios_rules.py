@@ -22,6 +22,7 @@ from seglint.formats._cisco_names import (
     IOS_IPV6_PROTOCOLS,
     IOS_PORTS,
     IOS_PROTOCOLS,
+    SCTP,
     TCP,
     UDP,
 )
@@ -34,9 +35,9 @@ from seglint.formats._cisco_values import (
     PORT_PROTOCOL_SET,
     AddressSet,
     ServiceSet,
+    checked_network,
     entry_rules,
     mask_addresses,
-    network_values,
     protocol_service,
     restrict_icmp,
     restrict_ports,
@@ -66,7 +67,7 @@ from seglint.space import (
 )
 
 if TYPE_CHECKING:
-    from seglint.formats.ios import IosAcl, IosDevice, IosEntry, IosInterface
+    from seglint.formats.ios import IosAcl, IosDevice, IosEntry
 
 ACCEPT = Action("accept", stateful=False)
 DROP = Action("drop")
@@ -95,68 +96,88 @@ class IosValues(TokenValues):
     def wildcard(self, address: str, wildcard: str, span: Span) -> AddressSet:
         values = mask_addresses(address, wildcard, span, wildcard=True)
         if values.unmodelled:
-            self.device.warn(f"non-contiguous wildcard is not modelled ({address} "
-                             f"{wildcard} matches more than {MAX_MASK_INTERVALS} address "
-                             "ranges); the checks say may", span)
+            self.device.warn(
+                f"non-contiguous wildcard is not modelled ({address} "
+                f"{wildcard} matches more than {MAX_MASK_INTERVALS} address "
+                "ranges); the checks say may",
+                span,
+            )
         return values
 
-    def address(self, tree: Tree, line: Line, family: int) -> AddressSet:
+    def address(self, tree: Tree[Token], line: Line, family: int) -> AddressSet:
         """Return the address set of an entry's source or destination."""
         kind = tree.data
         items = [str(t) for t in tokens(tree)]
         span = line.tree_span(self.path, tree)
         if kind == "any":
-            # The list's base chain sees only packets of its family.
+            # The list's base chain receives only packets of its family.
             return ANY_ADDRESS
         if kind == "group_ref":
             token = tokens(tree)[0]
-            _group, value = self.device.store.lookup(
-                "object-group", str(token), line.token_span(self.path, token), ("network",),
-                "an address")
-            return value
+            span = line.token_span(self.path, token)
+            return self.device.store.addresses(
+                "object-group", str(token), span, "an address"
+            )
         is_v6 = ":" in items[0]
         if family and is_v6 != (family == 6):
-            raise ParseError(f"an ipv{'6' if family == 6 else '4'} access list needs "
-                             f"ipv{'6' if family == 6 else '4'} addresses ({items[0]})", span)
+            raise ParseError(
+                f"an ipv{'6' if family == 6 else '4'} access list needs "
+                f"ipv{'6' if family == 6 else '4'} addresses ({items[0]})",
+                span,
+            )
+
         if kind == "host":
-            return AddressSet(network_values(items[0]))
+            return AddressSet(checked_network(items[0], span))
         if kind == "address_wildcard" and len(items) == 1:
-            return AddressSet(network_values(items[0]))
+            return AddressSet(checked_network(items[0], span))
         if kind == "address_wildcard":
             return self.wildcard(items[0], items[1], span)
         if kind == "prefix6":
-            return AddressSet(network_values(items[0]))
-        raise ParseError(f"expected a wildcard mask after {items[0]} (ADDRESS WILDCARD, "
-                         "host ADDRESS or any)", span)
+            return AddressSet(checked_network(items[0], span))
+        raise ParseError(
+            f"expected a wildcard mask after {items[0]} (ADDRESS WILDCARD, "
+            "host ADDRESS or any)",
+            span,
+        )
 
-    def service(self, tree: Tree, line: Line) -> ServiceSet:
-        """Return the services of an object-group service line (``tcp eq 80``, ``icmp echo``)."""
+    def service(self, tree: Tree[Token], line: Line) -> ServiceSet:
+        """Return the services of a service group line (``tcp eq 80``, ``icmp 8``)."""
         proto_token = tokens(tree)[0]
         text = str(proto_token)
-        protocols: list[int | None] = [TCP, UDP] if text == "tcp-udp" else \
-            [self.protocol(proto_token, line)]
+        protocols: list[int | None] = (
+            [TCP, UDP] if text == "tcp-udp" else [self.protocol(proto_token, line)]
+        )
+
+        # "eq" is optional in a service object group: "tcp 80", "tcp source 20".
         sport = dport = icmp = None
         bare: list[Token] = []
         for part in subtrees(tree):
             if part.data == "source_ports":
-                sport = self.ports(part.children[0], line)
+                sport = self.ports(subtrees(part)[0], line)
+            elif part.data == "source_port":
+                sport = IntervalSet.single(self.port(tokens(part)[0], line))
             elif part.data == "ports":
-                dport = self.ports(part.children[0], line)
+                dport = self.ports(subtrees(part)[0], line)
             else:
                 bare.extend(tokens(part))
-        carries_ports = all(p in (TCP, UDP, 132) for p in protocols)
+        carries_ports = all(p in (TCP, UDP, SCTP) for p in protocols)
         if bare and carries_ports:
-            # "tcp 80": eq is optional in a service object group.
             dport = IntervalSet.single(self.port(bare[0], line))
             bare = bare[1:]
+
         if (sport is not None or dport is not None) and not carries_ports:
-            raise ParseError(f"ports need protocol tcp, udp or tcp-udp ({text})",
-                             line.tree_span(self.path, tree))
+            raise ParseError(
+                f"ports need protocol tcp, udp or tcp-udp ({text})",
+                line.tree_span(self.path, tree),
+            )
         if bare:
             if protocols[0] != ICMP4:
-                raise ParseError(f"unexpected {str(bare[0])!r} after protocol {text}",
-                                 line.token_span(self.path, bare[0]))
+                raise ParseError(
+                    f"unexpected {str(bare[0])!r} after protocol {text}",
+                    line.token_span(self.path, bare[0]),
+                )
             icmp = self.icmp(bare, line, ICMP4)
+
         boxes = []
         for number in protocols:
             if number is None:
@@ -168,7 +189,7 @@ class IosValues(TokenValues):
             boxes.append(service_box(**dims))
         return ServiceSet(tuple(boxes))
 
-    def member_value(self, group: Group, tree: Tree, line: Line) -> Any:
+    def member_value(self, group: Group, tree: Tree[Token], line: Line) -> Any:
         kind = tree.data
         items = [str(t) for t in tokens(tree)]
         span = line.tree_span(self.path, tree)
@@ -177,10 +198,10 @@ class IosValues(TokenValues):
         if kind == "any":
             return ANY_ADDRESS
         if kind in ("host", "prefix6"):
-            return AddressSet(network_values(items[0]))
+            return AddressSet(checked_network(items[0], span))
         try:
             if kind == "address_prefix":
-                return AddressSet(addresses([items[0] + items[1]]))
+                return AddressSet(checked_network(items[0] + items[1], span))
             if kind == "range":
                 return AddressSet(address_range(items[0], items[1]))
         except ValueError as exc:
@@ -188,8 +209,9 @@ class IosValues(TokenValues):
         # Object groups take a subnet mask, not a wildcard.
         values = mask_addresses(items[0], items[1], span, wildcard=False)
         if values.unmodelled:
-            self.device.warn(f"non-contiguous mask is not modelled ({items[0]} {items[1]})",
-                             span)
+            self.device.warn(
+                f"non-contiguous mask is not modelled ({items[0]} {items[1]})", span
+            )
         return values
 
 
@@ -215,46 +237,76 @@ class IosEntryReader:
         tree = self.tree
         if tree.data == "evaluate":
             name = str(tokens(tree)[-1])
-            self.device.warn(f"reflexive access-list {name} is not modelled (evaluate); "
-                             "the checks say may", self.span)
-            return [unmodelled_rule(self.span, self.text, ACCEPT,
-                                    f"evaluate {name}", f"reflexive:{name}")]
+            self.device.warn(
+                f"reflexive access-list {name} is not modelled (evaluate); "
+                "the checks say may",
+                self.span,
+            )
+            return [
+                unmodelled_rule(
+                    self.span,
+                    self.text,
+                    ACCEPT,
+                    f"evaluate {name}",
+                    f"reflexive:{name}",
+                )
+            ]
         for part in subtrees(tree):
             if part.data == "dynamic":
                 self._unknown(part, "dynamic entry (lock-and-key)")
-        body = next(p for p in subtrees(tree) if p.data in ("extended_entry", "standard_entry"))
+        body = next(
+            p for p in subtrees(tree) if p.data in ("extended_entry", "standard_entry")
+        )
         if body.data == "standard_entry":
             return self._standard(body)
         return self._extended(body)
 
-    def _action(self, body: Tree) -> Action:
+    def _action(self, body: Tree[Token]) -> Action:
         action = str(tokens(subtrees(body)[0])[0])
         return ACCEPT if action == "permit" else DROP
 
-    def _unknown(self, tree: Tree, kind: str) -> None:
+    def _unknown(self, tree: Tree[Token], kind: str) -> None:
         text = self.line.tree_text(tree)
         span = self.line.tree_span(self.path, tree)
         self.extra.append(Unknown(text, span, f"{kind}:{text}"))
         self.device.warn(f"{kind} is not modelled ({text}); the checks say may", span)
 
-    def _standard(self, body: Tree) -> list[Rule]:
+    def _standard(self, body: Tree[Token]) -> list[Rule]:
         source = subtrees(body)[1]
         src = self.values.address(source, self.line, 4)
-        return entry_rules(self.span, self.text, self._action(body), src, ANY_ADDRESS,
-                           ANY_SERVICE, tuple(self.extra))
+        return entry_rules(
+            self.span,
+            self.text,
+            self._action(body),
+            src,
+            ANY_ADDRESS,
+            ANY_SERVICE,
+            tuple(self.extra),
+        )
 
-    def _extended(self, body: Tree) -> list[Rule]:
+    def _extended(self, body: Tree[Token]) -> list[Rule]:
         parts = subtrees(body)
         action = self._action(body)
         options = [p for p in parts[1:] if p.data in OPTIONS]
         values = [p for p in parts[1:] if p.data not in OPTIONS]
         first = values[0]
         if first.data not in ("word", "number", "group_ref"):
-            self.device.warn(f"extended access-list entry without a protocol "
-                             f"({self.line.normalized}); IOS rejects it, so seglint reads "
-                             "it as an entry that may or may not match", self.span)
-            return [unmodelled_rule(self.span, self.text, action,
-                                    "entry without a protocol", f"noproto:{self.text}")]
+            self.device.warn(
+                f"extended access-list entry without a protocol "
+                f"({self.line.normalized}); IOS rejects it, so seglint reads "
+                "it as an entry that may or may not match",
+                self.span,
+            )
+            return [
+                unmodelled_rule(
+                    self.span,
+                    self.text,
+                    action,
+                    "entry without a protocol",
+                    f"noproto:{self.text}",
+                )
+            ]
+
         service = self._protocol(first)
         src, position = self._address(values, 1, "source")
         service, position = self._ports(values, position, service, SPORT)
@@ -263,62 +315,84 @@ class IosEntryReader:
         service, position = self._icmp(values, position, service)
         if position < len(values):
             extra = values[position]
-            raise ParseError(f"unexpected {self.line.tree_text(extra)!r} after the "
-                             "destination", self.line.tree_span(self.path, extra))
+            raise ParseError(
+                f"unexpected {self.line.tree_text(extra)!r} after the destination",
+                self.line.tree_span(self.path, extra),
+            )
+
         for option in options:
             self._option(option, service)
-        return entry_rules(self.span, self.text, action, src, dst, service,
-                           tuple(self.extra))
+        return entry_rules(
+            self.span, self.text, action, src, dst, service, tuple(self.extra)
+        )
 
-    def _option(self, option: Tree, service: ServiceSet) -> None:
+    def _option(self, option: Tree[Token], service: ServiceSet) -> None:
         if option.data == "log":
             return
         if option.data == "established":
             if service.protocols() != IntervalSet.single(TCP):
-                raise ParseError("established needs protocol tcp",
-                                 self.line.tree_span(self.path, option))
+                raise ParseError(
+                    "established needs protocol tcp",
+                    self.line.tree_span(self.path, option),
+                )
             self.extra.append(ESTABLISHED)
         elif option.data == "reflect":
-            self.device.warn("reflexive access lists are not modelled (the replies they "
-                             f"let in are not checked): {self.line.tree_text(option)}",
-                             self.line.tree_span(self.path, option), "note")
+            self.device.warn(
+                "reflexive access lists are not modelled (the replies they "
+                f"let in are not checked): {self.line.tree_text(option)}",
+                self.line.tree_span(self.path, option),
+                "note",
+            )
         else:
             self._unknown(option, self.line.tree_text(option).split()[0])
 
-    def _protocol(self, tree: Tree) -> ServiceSet:
+    def _protocol(self, tree: Tree[Token]) -> ServiceSet:
         token = tokens(tree)[0]
         if tree.data == "group_ref":
             span = self.line.token_span(self.path, token)
-            return self.device.store.lookup("object-group", str(token), span, ("service",),
-                                            "the protocol")[1]
+            return self.device.store.services(
+                "object-group", str(token), span, ("service",), "the protocol"
+            )
         table = IOS_IPV6_PROTOCOLS if self.family == 6 else IOS_PROTOCOLS
         return protocol_service(self.values.protocol(token, self.line, table))
 
-    def _address(self, values: list[Tree], position: int, role: str) -> tuple[AddressSet, int]:
+    def _address(
+        self, values: list[Tree[Token]], position: int, role: str
+    ) -> tuple[AddressSet, int]:
         if position >= len(values):
             column = len(self.line.text.rstrip()) + 1
-            raise ParseError(f"missing {role} address (any, host ADDRESS, ADDRESS WILDCARD, "
-                             "object-group NAME)", Span(self.path, self.line.number, column))
+            raise ParseError(
+                f"missing {role} address (any, host ADDRESS, ADDRESS WILDCARD, "
+                "object-group NAME)",
+                Span(self.path, self.line.number, column),
+            )
         tree = values[position]
         if tree.data not in ADDRESS_VALUES:
-            raise ParseError(f"expected the {role} address, found "
-                             f"{self.line.tree_text(tree)!r}",
-                             self.line.tree_span(self.path, tree))
+            raise ParseError(
+                f"expected the {role} address, found {self.line.tree_text(tree)!r}",
+                self.line.tree_span(self.path, tree),
+            )
         return self.values.address(tree, self.line, self.family), position + 1
 
-    def _ports(self, values: list[Tree], position: int, service: ServiceSet,
-               dim: str) -> tuple[ServiceSet, int]:
+    def _ports(
+        self, values: list[Tree[Token]], position: int, service: ServiceSet, dim: str
+    ) -> tuple[ServiceSet, int]:
         if position >= len(values) or values[position].data not in PORT_OPERATORS:
             return service, position
         tree = values[position]
         if not service.protocols().intersect(PORT_PROTOCOL_SET):
-            raise ParseError("a port operator needs protocol tcp, udp or sctp "
-                             f"({self.line.tree_text(tree)})",
-                             self.line.tree_span(self.path, tree))
-        return restrict_ports(service, dim, self.values.ports(tree, self.line)), position + 1
+            raise ParseError(
+                "a port operator needs protocol tcp, udp or sctp "
+                f"({self.line.tree_text(tree)})",
+                self.line.tree_span(self.path, tree),
+            )
+        return restrict_ports(
+            service, dim, self.values.ports(tree, self.line)
+        ), position + 1
 
-    def _icmp(self, values: list[Tree], position: int,
-              service: ServiceSet) -> tuple[ServiceSet, int]:
+    def _icmp(
+        self, values: list[Tree[Token]], position: int, service: ServiceSet
+    ) -> tuple[ServiceSet, int]:
         if position >= len(values) or values[position].data not in ("word", "number"):
             return service, position
         tree = values[position]
@@ -329,9 +403,14 @@ class IosEntryReader:
             position += 1
         protocol = ICMP6 if self.family == 6 else ICMP4
         if protocol not in service.protocols():
-            raise ParseError(f"unexpected {self.line.tree_text(tree)!r}: an icmp message "
-                             "needs protocol icmp", self.line.tree_span(self.path, tree))
-        return restrict_icmp(service, self.values.icmp(items, self.line, protocol)), position
+            raise ParseError(
+                f"unexpected {self.line.tree_text(tree)!r}: an icmp message "
+                "needs protocol icmp",
+                self.line.tree_span(self.path, tree),
+            )
+        return restrict_icmp(
+            service, self.values.icmp(items, self.line, protocol)
+        ), position
 
 
 class IosChains:
@@ -349,15 +428,26 @@ class IosChains:
         for family in families:
             for direction in ("in", "out"):
                 chain = BASE_CHAINS[(family, direction)]
-                self.chains[chain] = Chain(chain, tuple(self._base_rules(family, direction)),
-                                           self._policy(family, direction),
-                                           frozenset({family}))
+                self.chains[chain] = Chain(
+                    chain,
+                    tuple(self._base_rules(family, direction)),
+                    self._policy(family, direction),
+                    frozenset({family}),
+                )
                 hooks.append(chain)
         self._check_unused()
         diagnostics = tuple(dict.fromkeys(self.device.diagnostics))
-        return Ruleset(self.path, "ios", self.chains, {"forward": tuple(hooks)},
-                       frozenset(families), "network", diagnostics, self._networks(),
-                       name=name)
+        return Ruleset(
+            self.path,
+            "ios",
+            self.chains,
+            {"forward": tuple(hooks)},
+            frozenset(families),
+            "network",
+            diagnostics,
+            self._networks(),
+            name=name,
+        )
 
     def _check_unused(self) -> None:
         """Read the lists no interface uses, for their errors only.
@@ -366,7 +456,9 @@ class IosChains:
         SEG902 warnings would only distract and are dropped.
         """
         kept = list(self.device.diagnostics)
-        for acl in list(self.device.acls.values()) + list(self.device.ipv6_acls.values()):
+        for acl in list(self.device.acls.values()) + list(
+            self.device.ipv6_acls.values()
+        ):
             if acl.label() not in self.chains:
                 for entry in acl.entries:
                     IosEntryReader(self.values, acl, entry).rules()
@@ -375,8 +467,11 @@ class IosChains:
     def _networks(self) -> dict[str, IntervalSet]:
         out = {}
         for interface in self.device.interfaces.values():
-            cidrs = ([interface.primary] if interface.primary else []) + \
-                interface.secondary + interface.ipv6
+            cidrs = (
+                ([interface.primary] if interface.primary else [])
+                + interface.secondary
+                + interface.ipv6
+            )
             if cidrs:
                 out[interface.name] = addresses(cidrs)
         return out
@@ -400,8 +495,16 @@ class IosChains:
             match = InterfaceMatch(dim, (interface.name,))
             if interface.shutdown is not None:
                 label = f"interface {interface.name} is shut down"
-                rules.append(Rule(interface.shutdown.span(self.path), (match,), DROP, label,
-                                  implicit=True, label=label))
+                rules.append(
+                    Rule(
+                        interface.shutdown.span(self.path),
+                        (match,),
+                        DROP,
+                        label,
+                        implicit=True,
+                        label=label,
+                    )
+                )
                 continue
             lists = interface.ipv6_lists if family == 6 else interface.ip_lists
             binding = lists.get(direction)
@@ -410,12 +513,20 @@ class IosChains:
             acl_name, line = binding
             acl = table.get(acl_name)
             if acl is None:
-                self.device.warn(f"access list {acl_name} applied to {interface.name} is "
-                                 "not defined; IOS then permits all traffic",
-                                 line.span(self.path))
+                self.device.warn(
+                    f"access list {acl_name} applied to {interface.name} is "
+                    "not defined; IOS then permits all traffic",
+                    line.span(self.path),
+                )
                 continue
-            rules.append(Rule(line.span(self.path), (match,),
-                              Action("goto", self._acl_chain(acl)), line.normalized))
+            rules.append(
+                Rule(
+                    line.span(self.path),
+                    (match,),
+                    Action("goto", self._acl_chain(acl)),
+                    line.normalized,
+                )
+            )
         return rules
 
     def _acl_chain(self, acl: IosAcl) -> str:
@@ -429,11 +540,16 @@ class IosChains:
         if acl.kind == "ipv6":
             for icmp_type, word in ND_TYPES:
                 label = f"implicit permit icmp any any {word} in {name}"
-                conditions = (Match("proto", IntervalSet.single(ICMP6)),
-                              Match("icmp", IntervalSet.single(icmp_type * 256,
-                                                               icmp_type * 256 + 255)))
-                rules.append(Rule(span, conditions, ACCEPT, label, implicit=True,
-                                  label=label))
+                conditions = (
+                    Match("proto", IntervalSet.single(ICMP6)),
+                    Match(
+                        "icmp",
+                        IntervalSet.single(icmp_type * 256, icmp_type * 256 + 255),
+                    ),
+                )
+                rules.append(
+                    Rule(span, conditions, ACCEPT, label, implicit=True, label=label)
+                )
         label = f"implicit deny at the end of {name}"
         rules.append(Rule(span, (), DROP, label, implicit=True, label=label))
         self.chains[name] = Chain(name, tuple(rules))

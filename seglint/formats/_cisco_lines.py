@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 from lark.lexer import PatternStr
 
 from seglint.ir import ParseError, Span
@@ -64,21 +69,31 @@ class Line:
         return Span(path, self.number, start, self.number, max(end, start))
 
     def token_span(self, path: str, token: Token) -> Span:
-        return Span(path, self.number, token.column or 1, self.number,
-                    max((token.end_column or 2) - 1, token.column or 1))
+        return Span(
+            path,
+            self.number,
+            token.column or 1,
+            self.number,
+            max((token.end_column or 2) - 1, token.column or 1),
+        )
 
-    def tree_span(self, path: str, tree: Tree) -> Span:
+    def tree_span(self, path: str, tree: Tree[Token]) -> Span:
         meta = tree.meta
         if getattr(meta, "empty", True):
             return self.span(path)
-        return Span(path, self.number, meta.column, self.number,
-                    max(meta.end_column - 1, meta.column))
+        return Span(
+            path,
+            self.number,
+            meta.column,
+            self.number,
+            max(meta.end_column - 1, meta.column),
+        )
 
-    def tree_text(self, tree: Tree) -> str:
+    def tree_text(self, tree: Tree[Token]) -> str:
         meta = tree.meta
         if getattr(meta, "empty", True):
             return self.normalized
-        return " ".join(self.text[meta.column - 1:meta.end_column - 1].split())
+        return " ".join(self.text[meta.column - 1 : meta.end_column - 1].split())
 
     def blank_first_word(self) -> Line:
         """Return the line with its first word replaced by blanks (columns kept).
@@ -89,7 +104,9 @@ class Line:
         stripped = self.text.lstrip()
         start = len(self.text) - len(stripped)
         word = stripped.split(maxsplit=1)[0]
-        return Line(self.number, self.text[:start] + " " * len(word) + stripped[len(word):])
+        return Line(
+            self.number, self.text[:start] + " " * len(word) + stripped[len(word) :]
+        )
 
 
 @dataclass
@@ -109,16 +126,18 @@ def is_comment(line: Line) -> bool:
     return not stripped or stripped[0] in "!:#"
 
 
-def split_commands(text: str, continues: Callable[[Command, Line], bool]) -> list[Command]:
+def split_commands(
+    text: str, continues: Callable[[Command, Line], bool], *, banners: bool = False
+) -> list[Command]:
     """Cut a configuration into top-level commands with their sub-command lines.
 
     An indented line belongs to the command above it. An unindented line
-    does too when ``continues`` says it is one of that command's
-    sub-commands: hand-written and generated configurations (Margrave,
-    Firewall Builder) do not always indent them. ``exit`` ends a block and
-    comment lines (``!``, ``:``, ``#``) are skipped without ending one,
-    because generators put comments inside access-list blocks. IOS banner
-    text is skipped up to its closing delimiter.
+    does too when ``continues`` returns True for it, because hand-written and
+    generated configurations (Margrave, Firewall Builder) do not always
+    indent sub-commands. ``exit`` ends a block. Comment lines (``!``, ``:``,
+    ``#``) are skipped without ending one, because generators put comments
+    inside access-list blocks. With ``banners`` (IOS), the text of a
+    multi-line ``banner`` is skipped up to its closing delimiter.
     """
     commands: list[Command] = []
     current: Command | None = None
@@ -142,47 +161,69 @@ def split_commands(text: str, continues: Callable[[Command, Line], bool]) -> lis
         if current is not None and continues(current, line):
             current.body.append(line)
             continue
-        banner_end = _banner_delimiter(line)
+        if banners:
+            banner_end = _banner_delimiter(line)
         current = Command(line)
         commands.append(current)
     return commands
 
 
 def _banner_delimiter(line: Line) -> str | None:
-    """Return the delimiter that ends a multi-line IOS banner started on this line."""
+    """Return the delimiter that ends a multi-line IOS banner started on this line.
+
+    IOS shows the delimiter Ctrl-C as ``^C``, and a typed delimiter is one
+    character that is not a letter or digit. None means that no text follows.
+    """
     words = line.words
-    if len(words) < 3 or words[0] != "banner" or line.indented:
+    if len(words) < 3 or words[0] != "banner":
         return None
     rest = line.text.split(None, 2)[2]
-    delimiter = "^C" if rest.startswith("^C") else rest[0]
-    if delimiter in rest[len(delimiter):]:
+    if rest.startswith("^C"):
+        delimiter = "^C"
+    elif not rest[0].isalnum():
+        delimiter = rest[0]
+    else:
+        return None
+    if delimiter in rest[len(delimiter) :]:
         return None
     return delimiter
 
 
-# --- Lark ------------------------------------------------------------------------
+# --- Lark -----------------------------------------------------------------------------
 
 
 @cache
 def line_parser(grammar_id: str, starts: tuple[str, ...]) -> Lark:
     """Build the LALR parser of ``grammars/<grammar_id>.lark`` once per process."""
     text = grammar_text("cisco_common") + "\n" + grammar_text(grammar_id)
-    return Lark(text, parser="lalr", lexer="contextual", propagate_positions=True,
-                start=list(starts), maybe_placeholders=False)
+    return Lark(
+        text,
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        start=list(starts),
+        maybe_placeholders=False,
+    )
 
 
-def parse_line(parser: Lark, line: Line, start: str, path: str, what: str) -> Tree:
-    """Parse one line with ``start``; raise ParseError with the expected tokens."""
+def parse_line(
+    parser: Lark, line: Line, start: str, path: str, what: str
+) -> Tree[Token]:
+    """Parse one line with ``start``, or raise ParseError with the expected tokens."""
     try:
         return parser.parse(line.text, start=start)
     except UnexpectedInput as exc:
         raise _line_error(parser, exc, line, path, what) from None
 
 
-def _line_error(parser: Lark, exc: UnexpectedInput, line: Line, path: str,
-                what: str) -> ParseError:
-    literals = {t.name: t.pattern.value for t in parser.terminals
-                if isinstance(t.pattern, PatternStr)}
+def _line_error(
+    parser: Lark, exc: UnexpectedInput, line: Line, path: str, what: str
+) -> ParseError:
+    literals = {
+        t.name: t.pattern.value
+        for t in parser.terminals
+        if isinstance(t.pattern, PatternStr)
+    }
 
     def show(name: str) -> str:
         if name in literals:
@@ -190,18 +231,19 @@ def _line_error(parser: Lark, exc: UnexpectedInput, line: Line, path: str,
         return TERMINAL_NAMES.get(name, name.lower())
 
     column = getattr(exc, "column", None)
+    expected: set[str] = set()
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         found = f"unexpected {str(exc.token)!r}"
-        expected = exc.accepts or exc.expected
+        expected = set(exc.accepts or exc.expected)
     elif isinstance(exc, (UnexpectedToken, UnexpectedEOF)):
         found = "unexpected end of line"
-        expected = getattr(exc, "accepts", None) or exc.expected
+        expected = set(getattr(exc, "accepts", None) or exc.expected)
         column = len(line.text.rstrip()) + 1
     elif isinstance(exc, UnexpectedCharacters):
-        found = f"unexpected {line.text[exc.column - 1:].split()[0]!r}"
-        expected = exc.allowed or set()
+        found = f"unexpected {line.text[exc.column - 1 :].split()[0]!r}"
+        expected = set(exc.allowed or ())
     else:  # pragma: no cover - Lark raises only the three kinds above
-        found, expected = "invalid input", set()
+        found = "invalid input"
     choices = sorted({show(name) for name in expected if name != "WS_INLINE"})
     message = f"invalid {what} ({found})"
     if choices:
@@ -211,10 +253,10 @@ def _line_error(parser: Lark, exc: UnexpectedInput, line: Line, path: str,
     return ParseError(message, Span(path, line.number, column, line.number, column))
 
 
-def tokens(tree: Tree) -> list[Token]:
+def tokens(tree: Tree[Token]) -> list[Token]:
     """Return the tokens that are direct children of ``tree``."""
     return [child for child in tree.children if isinstance(child, Token)]
 
 
-def subtrees(tree: Tree) -> list[Tree]:
+def subtrees(tree: Tree[Token]) -> list[Tree[Token]]:
     return [child for child in tree.children if isinstance(child, Tree)]

@@ -102,7 +102,7 @@ class ObjectStore:
     def clear_objects(self) -> None:
         self.objects.clear()
 
-    # --- resolution ------------------------------------------------------------
+    # --- resolution -------------------------------------------------------------------
 
     def resolve_all(self) -> None:
         """Resolve every definition, so a cycle is an error even in an unused group."""
@@ -127,8 +127,9 @@ class ObjectStore:
             start = self._resolving.index(label)
             chain = " -> ".join([*self._resolving[start:], label])
             first = self._by_label(self._resolving[start])
-            raise ParseError(f"{_label(first)} is part of a reference cycle ({chain})",
-                             first.span)
+            raise ParseError(
+                f"{_label(first)} is part of a reference cycle ({chain})", first.span
+            )
         self._resolving.append(label)
         try:
             value = empty_value(group.kind)
@@ -151,28 +152,49 @@ class ObjectStore:
         word = "object-group" if member.kind == "group" else "object"
         target = table.get(member.name)
         if target is None:
-            raise ParseError(f"{word} {member.name} is not defined "
-                             f"(referenced by {_label(group)})", member.span)
+            raise ParseError(
+                f"{word} {member.name} is not defined (referenced by {_label(group)})",
+                member.span,
+            )
         if group.kind != target.kind:
             raise ParseError(
                 f"{word} {member.name} is a {KIND_WORDS[target.kind]} {word}, "
-                f"but {_label(group)} needs a {KIND_WORDS[group.kind]} one", member.span)
+                f"but {_label(group)} needs a {KIND_WORDS[group.kind]} one",
+                member.span,
+            )
         return self._resolve(target)
 
-    def lookup(self, word: str, name: str, span: Span, kinds: tuple[str, ...],
-               role: str) -> tuple[Group, Any]:
-        """Return a referenced object or group and its value; raise ParseError if unusable."""
+    def lookup(
+        self, word: str, name: str, span: Span, kinds: tuple[str, ...], role: str
+    ) -> tuple[Group, Any]:
+        """Return a referenced object or group and its value, or raise ParseError."""
         table = self.groups if word == "object-group" else self.objects
         target = table.get(name)
         if target is None:
             raise ParseError(f"{word} {name} is not defined", span)
         if target.kind not in kinds:
             wanted = " or ".join(KIND_WORDS[k] for k in kinds)
-            raise ParseError(f"{word} {name} is a {KIND_WORDS[target.kind]} {word}; "
-                             f"{role} needs a {wanted} one", span)
+            raise ParseError(
+                f"{word} {name} is a {KIND_WORDS[target.kind]} {word}; "
+                f"{role} needs a {wanted} one",
+                span,
+            )
         return target, self._resolve(target)
+
+    def addresses(self, word: str, name: str, span: Span, role: str) -> AddressSet:
+        """Return the addresses of a network object or group used as ``role``."""
+        _target, value = self.lookup(word, name, span, ("network",), role)
+        assert isinstance(value, AddressSet)
+        return value
+
+    def services(
+        self, word: str, name: str, span: Span, kinds: tuple[str, ...], role: str
+    ) -> ServiceSet:
+        """Return the services of a service or protocol object or group."""
+        _target, value = self.lookup(word, name, span, kinds, role)
+        assert isinstance(value, ServiceSet)
+        return value
 
 
 def _label(group: Group) -> str:
     return f"{'object' if group.is_object else 'object-group'} {group.name}"
-

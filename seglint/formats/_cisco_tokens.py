@@ -1,4 +1,4 @@
-"""Reading ports, protocols and ICMP messages from tokens, with each platform's names."""
+"""Ports, protocols and ICMP messages read from tokens, with each platform's names."""
 
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ class NameTables:
 
 
 class TokenValues:
-    """Turns port, protocol and ICMP tokens into numbers; errors carry the token's span."""
+    """Turns port, protocol and ICMP tokens into numbers.
+
+    Errors are ParseErrors at the span of the token.
+    """
 
     def __init__(self, path: str, names: NameTables) -> None:
         self.path = path
@@ -39,11 +42,13 @@ class TokenValues:
             return int(text)
         if text in self.names.ports:
             return self.names.ports[text]
-        raise ParseError(f"unknown port name ({text}); use a number or a {self.names.platform} "
-                         "port name such as smtp, domain, www",
-                         line.token_span(self.path, token))
+        raise ParseError(
+            f"unknown port name ({text}); use a number or a {self.names.platform} "
+            "port name such as smtp, domain, www",
+            line.token_span(self.path, token),
+        )
 
-    def ports(self, tree: Tree, line: Line) -> IntervalSet:
+    def ports(self, tree: Tree[Token], line: Line) -> IntervalSet:
         """Return the ports of a port operator tree (eq, neq, lt, gt, range)."""
         values = [self.port(token, line) for token in tokens(tree)]
         try:
@@ -51,21 +56,30 @@ class TokenValues:
         except InvalidValue as exc:
             raise ParseError(str(exc), line.tree_span(self.path, tree)) from None
 
-    def protocol(self, token: Token, line: Line, table: dict[str, int | None] | None = None,
-                 ) -> int | None:
-        """Return a protocol number, or None for every protocol (``ip``, ``ipv6``, 0)."""
+    def protocol(
+        self,
+        token: Token,
+        line: Line,
+        table: dict[str, int | None] | None = None,
+    ) -> int | None:
+        """Return a protocol number, or None for all protocols (``ip``, ``ipv6``, 0)."""
         text = str(token)
         table = self.names.protocols if table is None else table
         if text.isdigit():
             number = int(text)
             if number > 255:
-                raise ParseError(f"protocol number out of range ({number} > 255)",
-                                 line.token_span(self.path, token))
+                raise ParseError(
+                    f"protocol number out of range ({number} > 255)",
+                    line.token_span(self.path, token),
+                )
             return None if number == 0 else number
         if text in table:
             return table[text]
-        raise ParseError(f"unknown protocol ({text}); use a number or one of "
-                         f"{', '.join(sorted(table))}", line.token_span(self.path, token))
+        raise ParseError(
+            f"unknown protocol ({text}); use a number or one of "
+            f"{', '.join(sorted(table))}",
+            line.token_span(self.path, token),
+        )
 
     def icmp(self, items: list[Token], line: Line, protocol: int) -> IntervalSet:
         """Return the ICMP values of ``TYPE [CODE]``, the type a name or a number."""
@@ -79,8 +93,10 @@ class TokenValues:
             value = names[text]
         else:
             kind = "icmpv6" if protocol == ICMP6 else "icmp"
-            raise ParseError(f"unknown {kind} message name ({text})",
-                             line.token_span(self.path, first))
+            raise ParseError(
+                f"unknown {kind} message name ({text})",
+                line.token_span(self.path, first),
+            )
         try:
             if isinstance(value, tuple):
                 return icmp_values(*value)

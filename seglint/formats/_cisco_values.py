@@ -2,25 +2,35 @@
 
 An ACL entry matches a set of sources, a set of destinations and a set of
 services (protocol with ports or ICMP types). Object groups make each of
-them a union, and a service group can mix protocols, so a service set is a
-union of boxes over protocol, source port, destination port and ICMP type;
-it becomes plain conditions when it is one box and a
-:class:`~seglint.ir.TupleMatch` otherwise, so one ACL line stays one rule.
+them a union. A service group can mix protocols, so a service set is a union
+of boxes over protocol, source port, destination port and ICMP type. One box
+becomes plain conditions, several become one :class:`~seglint.ir.TupleMatch`,
+so that one ACL line stays one rule.
 
-Parts of an address set that the engine cannot model (an FQDN object, the
-address of an ASA interface, a non-contiguous mask that would take more than
-:data:`MAX_MASK_INTERVALS` intervals) are kept as :class:`Unmodelled`
-parts; an entry that uses one becomes extra rules carrying an
-:class:`~seglint.ir.Unknown` condition, limited to the part's hull.
+Some parts of an address set cannot be modelled: an FQDN object, the address
+of an ASA interface, or a non-contiguous mask that would take more than
+:data:`MAX_MASK_INTERVALS` intervals. They are kept as :class:`Unmodelled`
+parts. An entry that uses one gets an extra rule per part, carrying an
+:class:`~seglint.ir.Unknown` condition limited to the part's hull.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 
 from seglint.formats._cisco_names import ICMP4, ICMP6, PORT_PROTOCOLS
-from seglint.ir import Action, Condition, Match, Rule, Span, TupleMatch, Unknown
+from seglint.ir import (
+    Action,
+    Condition,
+    Match,
+    ParseError,
+    Rule,
+    Span,
+    TupleMatch,
+    Unknown,
+)
 from seglint.space import (
     ADDR_ALL,
     DPORT,
@@ -55,7 +65,7 @@ class InvalidValue(ValueError):
     """An invalid value in an otherwise well-formed line (a port above 65535)."""
 
 
-# --- addresses -------------------------------------------------------------------
+# --- addresses ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +85,8 @@ class AddressSet:
 
     def union(self, other: AddressSet) -> AddressSet:
         parts = self.unmodelled + tuple(
-            part for part in other.unmodelled if part not in self.unmodelled)
+            part for part in other.unmodelled if part not in self.unmodelled
+        )
         return AddressSet(self.known.union(other.known), parts)
 
 
@@ -87,21 +98,25 @@ def ipv4_int(text: str) -> int:
     return int(ipaddress.IPv4Address(text))
 
 
+@lru_cache(maxsize=65536)
 def masked_ipv4(address: str, mask: str, *, wildcard: bool) -> tuple[IntervalSet, bool]:
     """Return the IPv4 addresses that ``address`` and ``mask`` match.
 
     ``mask`` is a subnet mask (ASA, bits set = compared) or, with
     ``wildcard``, an IOS wildcard (bits set = ignored). Either may be
     non-contiguous. The flag is False when the exact set would take more
-    than MAX_MASK_INTERVALS intervals; the set returned is then the
-    contiguous hull (every address that agrees on the bits above the
-    highest ignored bit).
+    than MAX_MASK_INTERVALS intervals. The set returned is then the
+    contiguous hull: every address that agrees on the bits above the highest
+    ignored bit.
     """
     value = ipv4_int(address)
     bits = ipv4_int(mask)
     free = bits if wildcard else ~bits & 0xFFFFFFFF
     base = value & ~free & 0xFFFFFFFF
-    low = free & ~(free + 1)  # the lowest run of ignored bits
+
+    # The ignored bits from bit 0 up form each interval; every combination
+    # of the other ignored bits starts a new one.
+    low = free & ~(free + 1)
     high_bits = [bit for bit in range(32) if (free & ~low) >> bit & 1]
     if 2 ** len(high_bits) > MAX_MASK_INTERVALS:
         top = high_bits[-1]
@@ -119,18 +134,22 @@ def masked_ipv4(address: str, mask: str, *, wildcard: bool) -> tuple[IntervalSet
     return IntervalSet(intervals), True
 
 
-def mask_addresses(address: str, mask: str, span: Span, *, wildcard: bool) -> AddressSet:
+def mask_addresses(
+    address: str, mask: str, span: Span, *, wildcard: bool
+) -> AddressSet:
     """Return an address set for ``address mask``, unknown past the interval limit."""
     values, exact = masked_ipv4(address, mask, wildcard=wildcard)
     if exact:
         return AddressSet(values)
     kind = "wildcard" if wildcard else "mask"
     text = f"{address} {mask}"
-    return AddressSet(EMPTY, (Unmodelled(f"non-contiguous {kind} ({text})", span,
-                                         f"mask:{text}", values),))
+    return AddressSet(
+        EMPTY,
+        (Unmodelled(f"non-contiguous {kind} ({text})", span, f"mask:{text}", values),),
+    )
 
 
-# --- services ----------------------------------------------------------------------
+# --- services -------------------------------------------------------------------------
 
 ServiceBox = tuple[tuple[str, IntervalSet], ...]
 
@@ -142,12 +161,17 @@ def service_box(**dims: IntervalSet) -> ServiceBox:
 
 @dataclass(frozen=True, slots=True)
 class ServiceSet:
-    """A union of boxes over protocol, ports and ICMP type; a box without a dimension allows all of it."""
+    """A union of boxes over protocol, ports and ICMP type.
+
+    A box without a dimension allows every value of it.
+    """
 
     boxes: tuple[ServiceBox, ...]
 
     def union(self, other: ServiceSet) -> ServiceSet:
-        return ServiceSet(self.boxes + tuple(b for b in other.boxes if b not in self.boxes))
+        return ServiceSet(
+            self.boxes + tuple(b for b in other.boxes if b not in self.boxes)
+        )
 
     def intersect(self, other: ServiceSet) -> ServiceSet:
         out: list[ServiceBox] = []
@@ -182,8 +206,9 @@ def protocol_service(number: int | None) -> ServiceSet:
     return ServiceSet((service_box(proto=IntervalSet.single(number)),))
 
 
-def restrict(service: ServiceSet, allowed_protocols: IntervalSet, dim: str,
-             values: IntervalSet) -> ServiceSet:
+def restrict(
+    service: ServiceSet, allowed_protocols: IntervalSet, dim: str, values: IntervalSet
+) -> ServiceSet:
     """Limit every box to ``allowed_protocols`` and ``values`` in ``dim``.
 
     A port operator only matches packets that carry ports, and an ICMP type
@@ -247,16 +272,19 @@ def _merge_boxes(boxes: list[dict[str, IntervalSet]]) -> list[dict[str, Interval
                 differ = [d for d in SERVICE_DIMS if left[d] != right[d]]
                 if len(differ) <= 1:
                     if differ:
-                        left = {**left, differ[0]: left[differ[0]].union(right[differ[0]])}
-                    boxes = boxes[:i] + [left] + boxes[i + 1:j] + boxes[j + 1:]
+                        left = {
+                            **left,
+                            differ[0]: left[differ[0]].union(right[differ[0]]),
+                        }
+                    boxes = boxes[:i] + [left] + boxes[i + 1 : j] + boxes[j + 1 :]
                     changed = True
                     break
                 if all(right[d].issubset(left[d]) for d in SERVICE_DIMS):
-                    boxes = boxes[:j] + boxes[j + 1:]
+                    boxes = boxes[:j] + boxes[j + 1 :]
                     changed = True
                     break
                 if all(left[d].issubset(right[d]) for d in SERVICE_DIMS):
-                    boxes = boxes[:i] + boxes[i + 1:]
+                    boxes = boxes[:i] + boxes[i + 1 :]
                     changed = True
                     break
             if changed:
@@ -268,8 +296,9 @@ def service_conditions(service: ServiceSet) -> tuple[Condition, ...]:
     """Return the conditions that match exactly the packets of ``service``."""
     if not service.boxes:
         return (Match(PROTO, EMPTY),)
-    boxes = _merge_boxes([{d: dict(box).get(d, FULL[d]) for d in SERVICE_DIMS}
-                          for box in service.boxes])
+    boxes = _merge_boxes(
+        [{d: dict(box).get(d, FULL[d]) for d in SERVICE_DIMS} for box in service.boxes]
+    )
     if len(boxes) == 1:
         box = boxes[0]
         return tuple(Match(d, box[d]) for d in SERVICE_DIMS if box[d] != FULL[d])
@@ -277,7 +306,7 @@ def service_conditions(service: ServiceSet) -> tuple[Condition, ...]:
     return (TupleMatch(dims, tuple(tuple(box[d] for d in dims) for box in boxes)),)
 
 
-# --- rules -------------------------------------------------------------------------
+# --- rules ----------------------------------------------------------------------------
 
 
 def address_alternatives(dim: str, values: AddressSet) -> list[tuple[Condition, ...]]:
@@ -296,8 +325,15 @@ def address_alternatives(dim: str, values: AddressSet) -> list[tuple[Condition, 
     return out
 
 
-def entry_rules(span: Span, text: str, action: Action, src: AddressSet, dst: AddressSet,
-                service: ServiceSet, extra: tuple[Condition, ...] = ()) -> list[Rule]:
+def entry_rules(
+    span: Span,
+    text: str,
+    action: Action,
+    src: AddressSet,
+    dst: AddressSet,
+    service: ServiceSet,
+    extra: tuple[Condition, ...] = (),
+) -> list[Rule]:
     """Build the rules of one ACL entry, in the order they must be evaluated.
 
     Usually one rule. An address set with unmodelled parts adds a rule per
@@ -312,17 +348,27 @@ def entry_rules(span: Span, text: str, action: Action, src: AddressSet, dst: Add
     return rules
 
 
-def unmodelled_rule(span: Span, text: str, action: Action, reason: str,
-                    key: str) -> Rule:
-    """Return a rule that may or may not match any packet (an entry seglint cannot read)."""
+def unmodelled_rule(
+    span: Span, text: str, action: Action, reason: str, key: str
+) -> Rule:
+    """Return a rule that may or may not match (an entry seglint cannot read)."""
     return Rule(span, (Unknown(reason, span, key),), action, text)
 
 
+# Configurations repeat the same hosts and networks many times; IntervalSet is
+# never changed after it is built, so results can be shared.
+@lru_cache(maxsize=65536)
 def network_values(text: str) -> IntervalSet:
-    """Return the addresses of a CIDR or a host address of either family."""
+    """Return the addresses of a CIDR or a host address of either family.
+
+    Raises ValueError for an invalid address, prefix length or mask.
+    """
     return addresses([text])
 
 
-def icmp_protocol_for(service: ServiceSet) -> set[int]:
-    found = service.protocols()
-    return {p for p in (ICMP4, ICMP6) if p in found}
+def checked_network(text: str, span: Span) -> IntervalSet:
+    """Return :func:`network_values` of ``text``, or raise ParseError at ``span``."""
+    try:
+        return network_values(text)
+    except ValueError:
+        raise ParseError(f"invalid address or mask ({text})", span) from None

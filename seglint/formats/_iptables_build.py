@@ -471,6 +471,7 @@ class RulesetBuilder:
                 "user chain",
                 word,
             )
+
         if name in VERDICT_TARGETS:
             return Action(VERDICT_TARGETS[name])
         if name in CONTINUE_TARGETS:

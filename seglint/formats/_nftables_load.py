@@ -1,12 +1,13 @@
 """First pass of the nftables format: read files into tables, chains and sets.
 
 The grammar (``grammars/nftables.lark``) gives the structure of a file. This
-module walks it in file order, as ``nft -f`` does: it expands ``$variables``
-(a definition is visible in its block and the blocks inside it), follows
-includes inside the checked tree and applies commands (``add``, ``insert``,
-``delete``, ``flush``, ``rename``) to the tables. The statements of a rule
-stay a list of :class:`Item` that ``_nftables_rule`` reads once the whole
-file is known, because a rule may name a set or chain declared further down.
+module walks it in file order, as ``nft -f`` does. It expands
+``$variables``, whose definition is visible in its block and the blocks
+inside it. It follows includes inside the checked tree and applies commands
+(``add``, ``insert``, ``delete``, ``flush``, ``rename``) to the tables. The
+statements of a rule stay a list of :class:`Item` that ``_nftables_rule``
+reads once the whole file is known, because a rule may name a set or chain
+declared further down.
 """
 
 from __future__ import annotations
@@ -14,331 +15,45 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from dataclasses import dataclass, field, replace
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
 
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.lexer import PatternStr
+from lark import Token, Tree
 
+from seglint.formats._nftables_model import (
+    ChainModel,
+    HookDecl,
+    Model,
+    RuleSource,
+    Scope,
+    SetModel,
+    TableModel,
+    expand,
+)
 from seglint.formats._nftables_names import (
     BRIDGE_PRIORITIES,
     DEFAULT_FAMILY,
     FAMILIES,
     PRIORITIES,
 )
+from seglint.formats._nftables_syntax import (
+    Item,
+    normalise_text,
+    parse_tree,
+    render,
+    split_commas,
+    to_items,
+    tree_span,
+    unquote,
+)
 from seglint.formats.base import FileAccess, SourceFile
 from seglint.ir import Diagnostic, ParseError, Span
-from seglint.resources import grammar_text
 
 logger = logging.getLogger(__name__)
 
-# nft itself stops at this include depth (MAX_INCLUDE_DEPTH in src/scanner.l).
+# nft itself stops at this include depth (MAX_INCLUDE_DEPTH in include/nftables.h).
 MAX_INCLUDE_DEPTH = 16
 _GLOB_CHARS = re.compile(r"[*?\[]")
-
-
-# --- grammar ------------------------------------------------------------------
-
-
-@cache
-def _parser() -> Lark:
-    return Lark(
-        grammar_text("nftables"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        start=["start", "table_start", "chain_start"],
-    )
-
-
-_TERMINAL_NAMES = {
-    "WORD": "a word",
-    "STRING": "a quoted string",
-    "VARIABLE": "a $variable",
-    "SETREF": "an @set reference",
-    "OP": "an operator",
-    "_NL": "a newline",
-    "$END": "end of file",
-}
-
-
-def _describe_terminal(name: str) -> str:
-    if name in _TERMINAL_NAMES:
-        return _TERMINAL_NAMES[name]
-    for terminal in _parser().terminals:
-        if terminal.name == name and isinstance(terminal.pattern, PatternStr):
-            return f"'{terminal.pattern.value}'"
-    return name.lower()
-
-
-def parse_tree(text: str, path: str, start: str = "start") -> Tree:
-    """Parse one file; raise ParseError with the position and the expected tokens."""
-    try:
-        return _parser().parse(text, start=start)
-    except UnexpectedInput as exc:
-        raise _parse_error(exc, text, path) from exc
-
-
-def _parse_error(exc: UnexpectedInput, text: str, path: str) -> ParseError:
-    expected: set[str] = set()
-    width = 1
-    if isinstance(exc, UnexpectedToken):
-        expected = set(exc.accepts or exc.expected)
-        token = exc.token
-        if token.type == "$END":
-            found, line, column = "end of file", _last_line(text), 1
-        elif token.type == "_NL":
-            found, line, column = "end of line", token.line or 1, token.column or 1
-        else:
-            found = f"'{token.value}'"
-            line, column, width = token.line or 1, token.column or 1, len(token.value)
-    elif isinstance(exc, UnexpectedCharacters):
-        expected = set(exc.allowed or ())
-        found = f"character '{exc.char}'"
-        line, column = exc.line, exc.column
-    else:
-        assert isinstance(exc, UnexpectedEOF)
-        expected = set(exc.expected)
-        found, line, column = "end of file", _last_line(text), 1
-    names = sorted({_describe_terminal(name) for name in expected})
-    message = f"unexpected {found}"
-    if names:
-        message += f" (expected {', '.join(names)})"
-    return ParseError(message, Span(path, line, column, line, column + width - 1))
-
-
-def _last_line(text: str) -> int:
-    return max(text.rstrip("\n").count("\n") + 1, 1)
-
-
-# --- items ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """A word, string, operator or ``{ }`` / ``( )`` group of a rule.
-
-    ``start`` and ``end`` are character offsets in the file of ``span``; an
-    item that a ``$variable`` stands for keeps the place of its definition.
-    """
-
-    kind: str  # word, string, var, setref, op, comma, colon, brace, paren
-    text: str
-    span: Span
-    children: tuple[Item, ...] = ()
-    start: int = 0
-    end: int = 0
-
-
-_ITEM_KINDS = {
-    "WORD": "word", "STRING": "string", "VARIABLE": "var", "SETREF": "setref",
-    "OP": "op", "COMMA": "comma", "COLON": "colon",
-}
-
-
-def token_span(token: Token, path: str) -> Span:
-    line = token.line or 1
-    column = token.column or 1
-    end_line = token.end_line or line
-    end_column = (token.end_column or column + 1) - 1
-    return Span(path, line, column, end_line, end_column)
-
-
-def tree_span(tree: Tree, path: str) -> Span:
-    meta = tree.meta
-    if meta.empty:
-        return Span(path, 1)
-    return Span(path, meta.line, meta.column, meta.end_line, meta.end_column - 1)
-
-
-def to_items(children: list[Token | Tree | None], path: str) -> tuple[Item, ...]:
-    """Convert the children of a rule-like tree into items."""
-    items: list[Item] = []
-    for child in children:
-        if child is None:
-            continue
-        if isinstance(child, Token):
-            if child.type in _ITEM_KINDS:
-                items.append(Item(
-                    _ITEM_KINDS[child.type], str(child), token_span(child, path),
-                    start=child.start_pos or 0, end=child.end_pos or 0,
-                ))
-            continue
-        if child.data in ("brace", "paren", "device_list"):
-            kind = "paren" if child.data == "paren" else "brace"
-            items.append(Item(
-                kind, "(" if kind == "paren" else "{", tree_span(child, path),
-                to_items(child.children, path),
-                start=child.meta.start_pos, end=child.meta.end_pos,
-            ))
-    return tuple(items)
-
-
-def render(items: tuple[Item, ...] | list[Item]) -> str:
-    """Return items as normalised text: ``ip saddr { 10.0.0.0/8, 192.0.2.1 }``."""
-    parts: list[str] = []
-    for item in items:
-        if item.kind == "comma" and parts:
-            parts[-1] += ","
-        elif item.kind == "brace":
-            inner = render(item.children)
-            parts.append("{ " + inner + " }" if inner else "{ }")
-        elif item.kind == "paren":
-            parts.append("(" + render(item.children) + ")")
-        else:
-            parts.append(item.text)
-    return " ".join(parts)
-
-
-def unquote(text: str) -> str:
-    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
-        return text[1:-1]
-    return text
-
-
-def split_commas(items: tuple[Item, ...]) -> list[tuple[Item, ...]]:
-    """Split the items of a brace at its commas; empty pieces are dropped."""
-    pieces: list[tuple[Item, ...]] = []
-    current: list[Item] = []
-    for item in items:
-        if item.kind == "comma":
-            if current:
-                pieces.append(tuple(current))
-            current = []
-        else:
-            current.append(item)
-    if current:
-        pieces.append(tuple(current))
-    return pieces
-
-
-def normalise_text(raw: str) -> str:
-    """Return rule text without comments, line continuations and extra blanks."""
-    out: list[str] = []
-    quoted = False
-    skipping = False
-    for char in raw:
-        if skipping:
-            if char == "\n":
-                skipping = False
-                out.append(" ")
-            continue
-        if char == '"':
-            quoted = not quoted
-        elif char == "#" and not quoted:
-            skipping = True
-            continue
-        out.append(char)
-    text = "".join(out).replace("\\\n", " ")
-    return " ".join(text.split())
-
-
-# --- the model --------------------------------------------------------------------
-
-
-@dataclass
-class RuleSource:
-    """A rule as the file states it: its statements, span and text."""
-
-    items: tuple[Item, ...]
-    span: Span
-    text: str
-
-
-@dataclass
-class HookDecl:
-    type: str
-    hook: str
-    priority: int
-    span: Span
-
-
-@dataclass
-class ChainModel:
-    name: str
-    span: Span
-    order: int
-    rules: list[RuleSource] = field(default_factory=list)
-    hook: HookDecl | None = None
-    policy: tuple[str, Span] | None = None
-
-
-@dataclass
-class SetModel:
-    """A named set or map; ``elements`` holds the items of each element."""
-
-    name: str
-    kind: str  # set or map
-    span: Span
-    flags: set[str] = field(default_factory=set)
-    properties: dict[str, tuple[Item, ...]] = field(default_factory=dict)
-    elements: list[tuple[Item, ...]] = field(default_factory=list)
-
-
-@dataclass
-class TableModel:
-    family: str
-    name: str
-    span: Span
-    order: int
-    chains: dict[str, ChainModel] = field(default_factory=dict)
-    sets: dict[str, SetModel] = field(default_factory=dict)
-    dormant: bool = False
-
-
-@dataclass
-class Model:
-    """Everything the files define once every command has been applied."""
-
-    tables: dict[tuple[str, str], TableModel]
-    diagnostics: list[Diagnostic]
-
-
-class Scope:
-    """The ``define`` variables of one block; lookups go out to enclosing blocks."""
-
-    def __init__(self, parent: Scope | None = None) -> None:
-        self.parent = parent
-        self.values: dict[str, tuple[Item, ...]] = {}
-
-    def lookup(self, name: str) -> tuple[Item, ...] | None:
-        scope: Scope | None = self
-        while scope is not None:
-            if name in scope.values:
-                return scope.values[name]
-            scope = scope.parent
-        return None
-
-    def remove(self, name: str) -> bool:
-        scope: Scope | None = self
-        while scope is not None:
-            if name in scope.values:
-                del scope.values[name]
-                return True
-            scope = scope.parent
-        return False
-
-
-def expand(items: tuple[Item, ...], scope: Scope) -> tuple[Item, ...]:
-    """Replace every ``$variable`` (also inside braces) by its value."""
-    out: list[Item] = []
-    for item in items:
-        if item.kind == "var":
-            value = scope.lookup(item.text[1:])
-            if value is None:
-                raise ParseError(
-                    f"undefined variable ({item.text}); define it before its first use",
-                    item.span,
-                )
-            out.extend(value)
-        elif item.kind in ("brace", "paren"):
-            out.append(replace(item, children=expand(item.children, scope)))
-        else:
-            out.append(item)
-    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -354,7 +69,7 @@ class _File:
 
 
 class Loader:
-    """Walks the parse trees of a file and its includes and builds the :class:`Model`."""
+    """Walks the parse trees of a file and its includes into a :class:`Model`."""
 
     def __init__(self, files: FileAccess) -> None:
         self.files = files
@@ -401,7 +116,9 @@ class Loader:
         elif tree.data == "undefine":
             name = str(tree.children[0])
             if not scope.remove(name):
-                raise ParseError(f"undefined variable (${name})", tree_span(tree, file.path))
+                raise ParseError(
+                    f"undefined variable (${name})", tree_span(tree, file.path)
+                )
         elif tree.data == "include":
             self._include(tree, file, scope, start, table, chain)
         else:
@@ -433,7 +150,9 @@ class Loader:
             table = self._table(family, rest[0], span)
             chain = table.chains.pop(rest[1], None)
             if chain is None:
-                raise ParseError(f"chain not found ({family} {rest[0]} {rest[1]})", span)
+                raise ParseError(
+                    f"chain not found ({family} {rest[0]} {rest[1]})", span
+                )
             chain.name = rest[2]
             table.chains[rest[2]] = chain
             return
@@ -482,37 +201,32 @@ class Loader:
         if verb in (None, "add", "create"):
             model.elements.extend(elements)
         elif verb in ("delete", "destroy"):
-            gone = {render(element) for element in elements}
-            model.elements = [e for e in model.elements if render(e) not in gone]
+            removed = {render(element) for element in elements}
+            model.elements = [e for e in model.elements if render(e) not in removed]
 
     def _cmd_rule_cmd(self, tree: Tree, file: _File, scope: Scope) -> None:
         verb = _verb(tree.children[0]) or "add"
         items = to_items(tree.children[1:], file.path)
         span = tree_span(tree, file.path)
-        words = [unquote(item.text) for item in items]
-        index = 1 if words and words[0] in FAMILIES and len(words) > 2 else 0
-        family = words[0] if index else DEFAULT_FAMILY
-        if len(words) < index + 2:
-            raise ParseError("expected [family] table chain after 'rule'", span)
-        table_name, chain_name = words[index], words[index + 1]
-        index += 2
-        position: tuple[str, str] | None = None
-        if len(words) > index + 1 and words[index] in ("handle", "index", "position"):
-            position = (words[index], words[index + 1])
-            index += 2
+        family, table_name, chain_name, position, index = _rule_location(items, span)
+
         if verb in ("delete", "destroy", "replace"):
             self._warn_handle("rule", verb, span)
             return
         if verb == "reset":
             return
+
         table = self._table(family, table_name, span)
         chain = table.chains.get(chain_name)
         if chain is None:
-            raise ParseError(f"chain not found ({family} {table_name} {chain_name})", span)
+            raise ParseError(
+                f"chain not found ({family} {table_name} {chain_name})", span
+            )
         statements = items[index:]
         if not statements:
             raise ParseError("rule has no statements", span)
-        text = normalise_text(file.source.text[statements[0].start:tree.meta.end_pos])
+
+        text = normalise_text(file.source.text[statements[0].start : tree.meta.end_pos])
         rule = RuleSource(expand(statements, scope), span, text)
         self._place_rule(chain, rule, verb, position, span)
 
@@ -528,7 +242,9 @@ class Loader:
 
     # -- blocks -------------------------------------------------------------------
 
-    def _table_body(self, body: Tree, table: TableModel, file: _File, scope: Scope) -> None:
+    def _table_body(
+        self, body: Tree, table: TableModel, file: _File, scope: Scope
+    ) -> None:
         for item in body.children:
             if not isinstance(item, Tree):
                 continue
@@ -544,13 +260,22 @@ class Loader:
                 model = table.sets.setdefault(name, SetModel(name, kind, span))
                 self._set_body(item.children[2].children[0], model, file, Scope(scope))
             elif item.data == "table_flags":
-                flags = {unquote(str(t)) for t in item.children if t.type != "COMMA"}
+                flags = {
+                    unquote(str(t))
+                    for t in item.children
+                    if isinstance(t, Token) and t.type != "COMMA"
+                }
                 table.dormant = "dormant" in flags
             elif item.data in ("define", "undefine", "include"):
                 self._common(item, file, scope, "table_start", table=table)
 
     def _chain_body(
-        self, body: Tree, table: TableModel, chain: ChainModel, file: _File, scope: Scope
+        self,
+        body: Tree,
+        table: TableModel,
+        chain: ChainModel,
+        file: _File,
+        scope: Scope,
     ) -> None:
         for item in body.children:
             if not isinstance(item, Tree):
@@ -558,7 +283,9 @@ class Loader:
             span = tree_span(item, file.path)
             if item.data == "rule":
                 items = to_items(item.children, file.path)
-                text = normalise_text(file.source.text[item.meta.start_pos:item.meta.end_pos])
+                text = normalise_text(
+                    file.source.text[item.meta.start_pos : item.meta.end_pos]
+                )
                 chain.rules.append(RuleSource(expand(items, scope), span, text))
             elif item.data == "hook_spec":
                 chain.hook = self._hook(item, table, file, scope)
@@ -589,7 +316,9 @@ class Loader:
             elif item.data == "include":
                 raise ParseError("include inside a set block is not supported", span)
 
-    def _hook(self, tree: Tree, table: TableModel, file: _File, scope: Scope) -> HookDecl:
+    def _hook(
+        self, tree: Tree, table: TableModel, file: _File, scope: Scope
+    ) -> HookDecl:
         chain_type, hook = str(tree.children[0]), str(tree.children[1])
         priority_tree = tree.children[3]
         terms = expand(to_items(priority_tree.children, file.path), scope)
@@ -624,9 +353,12 @@ class Loader:
             target = file.source.location.parent / target
         if _GLOB_CHARS.search(str(target.parent)):
             raise ParseError(
-                f"include wildcards are supported in the file name only ({pattern})", span
+                f"include wildcards are supported in the file name only ({pattern})",
+                span,
             )
-        if not self.files.inside(target.parent if _GLOB_CHARS.search(target.name) else target):
+        if not self.files.inside(
+            target.parent if _GLOB_CHARS.search(target.name) else target
+        ):
             raise ParseError(
                 f"include outside the checked tree is not read ({pattern}); "
                 "check a folder that contains the included file",
@@ -636,12 +368,16 @@ class Loader:
             # As in nft, a wildcard that matches nothing is not an error and
             # files whose name starts with a dot are skipped.
             matches = [
-                path for path in self.files.glob(target.parent, target.name)
+                path
+                for path in self.files.glob(target.parent, target.name)
                 if not path.name.startswith(".")
             ]
             if not matches:
-                self.diagnostics.append(Diagnostic(
-                    "SEG902", f"include matches no file ({pattern})", span, "note"))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "SEG902", f"include matches no file ({pattern})", span, "note"
+                    )
+                )
         else:
             if not target.is_file():
                 raise ParseError(f"include file not found ({pattern})", span)
@@ -660,9 +396,11 @@ class Loader:
     ) -> None:
         resolved = path.resolve()
         if resolved in self._includes:
-            raise ParseError(f"include loop ({path.name} includes itself)", span)
+            raise ParseError(f"include loop ({path.name} is already being read)", span)
         if len(self._includes) > MAX_INCLUDE_DEPTH:
-            raise ParseError(f"includes nested too deep (more than {MAX_INCLUDE_DEPTH})", span)
+            raise ParseError(
+                f"includes nested too deep (more than {MAX_INCLUDE_DEPTH})", span
+            )
         source = self.files.read(path, span)
         tree = parse_tree(source.text, source.path, start)
         included = _File(source)
@@ -688,7 +426,9 @@ class Loader:
     def _table(self, family: str, name: str, span: Span) -> TableModel:
         table = self.tables.get((family, name))
         if table is None:
-            raise ParseError(f"table not found ({family} {name}); add the table first", span)
+            raise ParseError(
+                f"table not found ({family} {name}); add the table first", span
+            )
         return table
 
     def _ensure_chain(self, table: TableModel, name: str, span: Span) -> ChainModel:
@@ -716,27 +456,31 @@ class Loader:
             index = int(number) + (1 if verb == "add" else 0)
             chain.rules.insert(min(index, len(chain.rules)), rule)
             return
-        self.diagnostics.append(Diagnostic(
-            "SEG902",
-            f"rule {kind} is not in the file, so the rule is placed at the "
-            f"{'end' if verb == 'add' else 'start'} of the chain ({kind} {number})",
-            span,
-        ))
+        self.diagnostics.append(
+            Diagnostic(
+                "SEG902",
+                f"rule {kind} is not in the file, so the rule is placed at the "
+                f"{'end' if verb == 'add' else 'start'} of the chain ({kind} {number})",
+                span,
+            )
+        )
         if verb == "insert":
             chain.rules.insert(0, rule)
         else:
             chain.rules.append(rule)
 
     def _warn_handle(self, kind: str, verb: str, span: Span) -> None:
-        self.diagnostics.append(Diagnostic(
-            "SEG902",
-            f"{verb} {kind} by handle is not applied: handles are not in the file "
-            f"({verb} {kind})",
-            span,
-        ))
+        self.diagnostics.append(
+            Diagnostic(
+                "SEG902",
+                f"{verb} {kind} by handle is not applied: handles are not in the file "
+                f"({verb} {kind})",
+                span,
+            )
+        )
 
 
-# --- command helpers -------------------------------------------------------------------
+# --- command helpers ---------------------------------------------------------
 
 
 def _verb(node: Tree | None) -> str | None:
@@ -760,13 +504,35 @@ def _locate(names: list[str], count: int, span: Span) -> tuple[str, list[str]]:
         return names[0], names[1:]
     if len(names) == count:
         return DEFAULT_FAMILY, names
-    wanted = " ".join(["[family]"] + ["name"] * count)
-    raise ParseError(f"expected {wanted} (got {' '.join(names) or 'nothing'})", span)
+    expected = " ".join(["[family]"] + ["name"] * count)
+    raise ParseError(f"expected {expected} (got {' '.join(names) or 'nothing'})", span)
 
 
-def _single_word(items: tuple[Item, ...], what: str, span: Span) -> str:
+def _rule_location(
+    items: tuple[Item, ...], span: Span
+) -> tuple[str, str, str, tuple[str, str] | None, int]:
+    """Split ``[family] table chain [handle|index|position N]`` off a rule command.
+
+    Return the family, table, chain, position and the index of the first
+    statement.
+    """
+    words = [unquote(item.text) for item in items]
+    index = 1 if words and words[0] in FAMILIES and len(words) > 2 else 0
+    family = words[0] if index else DEFAULT_FAMILY
+    if len(words) < index + 2:
+        raise ParseError("expected [family] table chain after 'rule'", span)
+    table_name, chain_name = words[index], words[index + 1]
+    index += 2
+    position: tuple[str, str] | None = None
+    if len(words) > index + 1 and words[index] in ("handle", "index", "position"):
+        position = (words[index], words[index + 1])
+        index += 2
+    return family, table_name, chain_name, position, index
+
+
+def _single_word(items: tuple[Item, ...], field_name: str, span: Span) -> str:
     if len(items) != 1 or items[0].kind not in ("word", "string"):
-        raise ParseError(f"invalid {what} ({render(items)})", span)
+        raise ParseError(f"invalid {field_name} ({render(items)})", span)
     return unquote(items[0].text)
 
 

@@ -4,8 +4,8 @@ The symbol names (ICMP types and codes, ct states, chain priorities) are the
 ones nft 1.1 accepts (``src/proto.c``, ``src/datatype.c``, ``src/ct.c`` and
 the priority table of nft(8)). Protocol and service numbers are the IANA
 assignments as Debian's netbase package lists them in ``/etc/protocols`` and
-``/etc/services``; nft looks them up there, and seglint builds them in so
-that a file reads the same on every machine.
+``/etc/services``. nft looks them up in those files, so seglint builds them
+in to read a file the same way on every machine.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ IP_FAMILIES: dict[str, frozenset[int]] = {
 DEFAULT_FAMILY = "ip"
 
 # The netfilter hooks a packet passes on each path of the IR, in order. A
-# packet to this host passes prerouting before input; a forwarded packet
-# passes prerouting, forward and postrouting; a packet from this host passes
+# packet to this host passes prerouting, then input. A forwarded packet
+# passes prerouting, forward and postrouting. A packet from this host passes
 # output and postrouting. The inet ingress hook runs before prerouting.
 HOOK_PATHS: dict[str, tuple[str, ...]] = {
     "input": ("ingress", "prerouting", "input"),

@@ -14,7 +14,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from seglint.formats._nftables_load import Item, SetModel, render, split_commas, unquote
+from seglint.formats._nftables_model import SetModel
 from seglint.formats._nftables_names import (
     CT_STATES,
     ICMP_CODES,
@@ -24,16 +24,29 @@ from seglint.formats._nftables_names import (
     PROTOCOLS,
     SERVICES,
 )
+from seglint.formats._nftables_syntax import Item, render, split_commas, unquote
 from seglint.ir import ParseError, Span
-from seglint.space import IntervalSet, V4_ALL, V6_ALL, address_value, family_addresses
+from seglint.space import V4_ALL, V6_ALL, IntervalSet, address_value, family_addresses
 
 # Binary operators inside a value; nft also spells the bitwise ones as words.
 BITWISE = frozenset({"&", "|", "^", "<<", ">>", "and", "or", "xor"})
+# A verdict is never a value: ``tcp dport accept`` lacks the port.
+VERDICT_WORDS = frozenset(
+    {"accept", "drop", "reject", "jump", "goto", "return", "continue", "queue"}
+)
 # Words that end the key of a set element and start its options.
-ELEMENT_OPTIONS = frozenset({"timeout", "expires", "comment", "counter", "quota", "limit"})
+ELEMENT_OPTIONS = frozenset(
+    {"timeout", "expires", "comment", "counter", "quota", "limit"}
+)
 
 # ct state bits as nft numbers them (NF_CT_STATE_*): a number is a bitmask.
-_CT_STATE_BITS = {1: "invalid", 2: "established", 4: "related", 8: "new", 64: "untracked"}
+_CT_STATE_BITS = {
+    1: "invalid",
+    2: "established",
+    4: "related",
+    8: "new",
+    64: "untracked",
+}
 
 
 class Unresolved(Exception):
@@ -90,14 +103,18 @@ def _is_term(item: Item) -> bool:
 
 def read_value(items: tuple[Item, ...], pos: int) -> tuple[Value, int]:
     """Read one value starting at ``items[pos]``; return it and the next position."""
-    if pos >= len(items) or not _is_term(items[pos]):
+    if (
+        pos >= len(items)
+        or not _is_term(items[pos])
+        or (items[pos].kind == "word" and items[pos].text in VERDICT_WORDS)
+    ):
         found = items[pos].text if pos < len(items) else "end of rule"
         span = items[pos].span if pos < len(items) else items[-1].span
         raise ParseError(f"expected a value (found {found})", span)
     sequence = [items[pos]]
     pos += 1
     while pos + 1 < len(items) and _is_binop(items[pos]) and _is_term(items[pos + 1]):
-        sequence.extend(items[pos:pos + 2])
+        sequence.extend(items[pos : pos + 2])
         pos += 2
     return _build(sequence), pos
 
@@ -139,7 +156,9 @@ def _split(sequence: list[Item], operator: str) -> list[list[Item]]:
 
 def _term(item: Item) -> Value:
     if item.kind == "brace":
-        return Value("set", item.span, render([item]), elements=read_elements(item.children))
+        return Value(
+            "set", item.span, render([item]), elements=read_elements(item.children)
+        )
     if item.kind == "setref":
         return Value("ref", item.span, item.text)
     if item.kind == "paren":
@@ -159,7 +178,7 @@ def read_elements(items: tuple[Item, ...]) -> tuple[Element, ...]:
 def read_element(items: tuple[Item, ...]) -> Element:
     colon = next((i for i, item in enumerate(items) if item.kind == "colon"), None)
     key_items = items if colon is None else items[:colon]
-    data = () if colon is None else _strip_options(items[colon + 1:])
+    data = () if colon is None else _strip_options(items[colon + 1 :])
     key_items = _strip_options(key_items)
     if not key_items:
         raise ParseError("set element has no key", items[0].span)
@@ -197,8 +216,9 @@ class Resolver:
         name = value.text[1:]
         model = self.sets.get(name)
         if model is None:
-            raise ParseError(f"set not found ({value.text}) in table {self.table_label}",
-                             value.span)
+            raise ParseError(
+                f"set not found ({value.text}) in table {self.table_label}", value.span
+            )
         scope = f"{self.table_label} {value.text}"
         if name in self.dynamic:
             raise Unresolved("set elements change at run time", scope)
@@ -224,7 +244,7 @@ class Resolver:
         return tuple(out)
 
     def values(self, value: Value, atom: Callable[[Value], IntervalSet]) -> IntervalSet:
-        """Return the union of a value, a set or a range, reading atoms with ``atom``."""
+        """Return the union of a value, set or range, reading atoms with ``atom``."""
         if value.kind in ("set", "ref"):
             result = IntervalSet()
             for element in self.elements(value):
@@ -245,7 +265,7 @@ class Resolver:
         raise Unresolved("expression is not modelled")
 
     def names(self, value: Value) -> tuple[str, ...]:
-        """Return interface names; a trailing ``*`` becomes the IR's ``+`` prefix mark."""
+        """Return interface names; a trailing ``*`` becomes the IR's ``+`` mark."""
         if value.kind in ("set", "ref"):
             out: list[str] = []
             for element in self.elements(value):
@@ -260,17 +280,22 @@ class Resolver:
             return (name[:-1] + "+",)
         return (name,)
 
-    def families(self, value: Value, table: dict[str, int], what: str) -> frozenset[int]:
-        """Return the IP families a ``meta protocol`` or ``meta nfproto`` value names."""
+    def families(
+        self, value: Value, table: dict[str, int], selector_text: str
+    ) -> frozenset[int]:
+        """Return the IP families a ``meta protocol`` or ``meta nfproto`` value has."""
         if value.kind in ("set", "ref", "list"):
             found: set[int] = set()
-            parts = value.parts if value.kind == "list" else tuple(
-                e.key for e in self.elements(value))
+            parts = (
+                value.parts
+                if value.kind == "list"
+                else tuple(e.key for e in self.elements(value))
+            )
             for part in parts:
-                found |= self.families(part, table, what)
+                found |= self.families(part, table, selector_text)
             return frozenset(found)
         if value.kind != "atom":
-            raise Unresolved(f"{what} expression is not modelled")
+            raise Unresolved(f"{selector_text} expression is not modelled")
         text = value.text.lower()
         if text in table:
             return frozenset({table[text]})
@@ -312,13 +337,13 @@ def family_range(family: int) -> IntervalSet:
     return V4_ALL if family == 4 else V6_ALL
 
 
-def _number(text: str, maximum: int, what: str, value: Value) -> int | None:
+def _number(text: str, maximum: int, name: str, value: Value) -> int | None:
     try:
         number = int(text, 0) if text.lower().startswith("0x") else int(text, 10)
     except ValueError:
         return None
     if not 0 <= number <= maximum:
-        raise ParseError(f"{what} out of range ({text} > {maximum})", value.span)
+        raise ParseError(f"{name} out of range ({text} > {maximum})", value.span)
     return number
 
 
@@ -356,7 +381,9 @@ def state_atom(value: Value) -> IntervalSet:
         return IntervalSet.single(CT_STATES[text])
     number = _number(text, 127, "ct state", value)
     if number is not None:
-        indices = [CT_STATES[name] for bit, name in _CT_STATE_BITS.items() if number & bit]
+        indices = [
+            CT_STATES[name] for bit, name in _CT_STATE_BITS.items() if number & bit
+        ]
         return IntervalSet((index, index) for index in indices)
     raise ParseError(f"unknown ct state ({text})", value.span)
 
@@ -388,7 +415,9 @@ def icmp_code_atom(family: int) -> Callable[[Value], IntervalSet]:
         if code is None:
             raise ParseError(f"unknown icmp code ({text})", value.span)
         # The ICMP dimension is type * 256 + code: one interval per type.
-        return IntervalSet((kind * 256 + code, kind * 256 + code) for kind in range(256))
+        return IntervalSet(
+            (kind * 256 + code, kind * 256 + code) for kind in range(256)
+        )
 
     return read
 

@@ -5,10 +5,10 @@ A relative path is taken relative to the folder of the file that names it
 ``/etc``). A path that leaves the checked tree is a parse error at the
 naming line. An absolute path names the file on the firewall: it is read
 when it lies inside the checked tree, and otherwise the folder of the
-naming file is searched for a copy (the same file name, or exactly one file
-whose name contains the name without its extension and ends with the same
-extension, as in ``fwbuilder-firewall51-web.anchor.conf`` for
-``/etc/fw/firewall51-web.conf``). When no copy is found the content is
+naming file is searched for a copy. A copy has the same file name, or is the
+one file whose name contains the name without its extension and ends with
+the same extension, as ``fwbuilder-firewall51-web.anchor.conf`` does for
+``/etc/fw/firewall51-web.conf``. When no copy is found the content is
 unknown: a SEG902 warning, and the caller models what it would have
 contained as unknown.
 """
@@ -34,11 +34,12 @@ class Lookup:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def find_file(name: str, referrer: SourceFile, files: FileAccess, span: Span,
-              what: str) -> Lookup:
+def find_file(
+    name: str, referrer: SourceFile, files: FileAccess, span: Span, kind: str
+) -> Lookup:
     """Read the file ``name`` that ``referrer`` names at ``span``.
 
-    ``what`` says what the file is, for messages ("anchor file"). Raises
+    ``kind`` names the kind of file in messages ("anchor file"). Raises
     ParseError for a path outside the checked tree.
     """
     path = Path(name)
@@ -47,40 +48,66 @@ def find_file(name: str, referrer: SourceFile, files: FileAccess, span: Span,
         location = folder / path
         if not files.inside(location):
             raise ParseError(
-                f"{what} is outside the checked tree ({name}); seglint reads only "
-                f"files below {files.root}", span)
+                f"{kind} is outside the checked tree ({name}); seglint reads only "
+                f"files below {files.root}",
+                span,
+            )
         if not location.is_file():
-            return Lookup(None, [Diagnostic(
-                "SEG902", f"{what} not found ({name}); its content is unknown", span)])
+            return Lookup(
+                None,
+                [
+                    Diagnostic(
+                        "SEG902",
+                        f"{kind} not found ({name}); its content is unknown",
+                        span,
+                    )
+                ],
+            )
         return Lookup(files.read(location, span))
     if files.inside(path):
         if path.is_file():
             return Lookup(files.read(path, span))
-        return Lookup(None, [Diagnostic(
-            "SEG902", f"{what} not found ({name}); its content is unknown", span)])
+        return Lookup(
+            None,
+            [
+                Diagnostic(
+                    "SEG902", f"{kind} not found ({name}); its content is unknown", span
+                )
+            ],
+        )
 
     copies = _copies(folder, path.name, referrer, files)
     if len(copies) == 1:
         source = files.read(copies[0], span)
         note = Diagnostic(
             "SEG902",
-            f"{what} {name} is outside the checked tree; read its copy beside "
-            f"{referrer.path} ({source.path})", span, "note")
+            f"{kind} {name} is outside the checked tree; read its copy beside "
+            f"{referrer.path} ({source.path})",
+            span,
+            "note",
+        )
         return Lookup(source, [note])
     if copies:
-        shown = ", ".join(p.name for p in copies)
-        message = (f"{what} {name} is outside the checked tree and several files "
-                   f"beside {referrer.path} could be its copy ({shown}); its content "
-                   "is unknown")
+        names = ", ".join(p.name for p in copies)
+        message = (
+            f"{kind} {name} is outside the checked tree and several files "
+            f"beside {referrer.path} could be its copy ({names}); its content "
+            "is unknown"
+        )
     else:
-        message = (f"{what} {name} is outside the checked tree and no copy of it is "
-                   f"beside {referrer.path}; its content is unknown")
+        message = (
+            f"{kind} {name} is outside the checked tree and no copy of it is "
+            f"beside {referrer.path}; its content is unknown"
+        )
     return Lookup(None, [Diagnostic("SEG902", message, span)])
 
 
-def _copies(folder: Path, base: str, referrer: SourceFile, files: FileAccess) -> list[Path]:
-    siblings = [p for p in files.glob(folder, "*")
-                if p.resolve() != referrer.location.resolve()]
+def _copies(
+    folder: Path, base: str, referrer: SourceFile, files: FileAccess
+) -> list[Path]:
+    siblings = [
+        p for p in files.glob(folder, "*") if p.resolve() != referrer.location.resolve()
+    ]
     same = [p for p in siblings if p.name == base]
     if same:
         return same

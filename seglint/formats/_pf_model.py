@@ -12,7 +12,14 @@ from typing import Literal
 from seglint.ir import Span
 
 HostKind = Literal[
-    "any", "self", "no-route", "urpf-failed", "address", "range", "table", "dynamic",
+    "any",
+    "self",
+    "no-route",
+    "urpf-failed",
+    "address",
+    "range",
+    "table",
+    "dynamic",
     "list",
 ]
 
@@ -164,5 +171,12 @@ class Ignored:
 
 
 Statement = (
-    PfRule | TableDef | SetSkip | BlockPolicy | Antispoof | LoadAnchor | Include | Ignored
+    PfRule
+    | TableDef
+    | SetSkip
+    | BlockPolicy
+    | Antispoof
+    | LoadAnchor
+    | Include
+    | Ignored
 )

@@ -3,7 +3,7 @@
 pfctl's lexer removes a backslash-newline everywhere (even inside a comment,
 which then goes on to the next line), drops ``#`` comments outside quotes,
 and replaces ``$name`` outside quotes by the macro's value. This module does
-the same before the Lark grammar sees the text, and keeps for every
+the same before the Lark grammar parses the text, and keeps for every
 character of the result the file and the position it came from, so spans,
 rule texts and parse errors point at the original lines. Characters that a
 macro expanded to point at the ``$name`` that produced them.
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from seglint.formats.base import SourceFile
-from seglint.ir import Diagnostic, ParseError, Span
+from seglint.ir import ParseError, Span
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +36,12 @@ _MACRO_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 @dataclass
 class CleanFile:
-    """One file with comments and continuations removed, and where each character was."""
+    """One file without comments and continuations, and where each character was."""
 
     source: SourceFile
     text: str
-    lines: array
-    columns: array
+    lines: array[int]
+    columns: array[int]
 
     def position(self, index: int) -> tuple[int, int]:
         index = min(max(index, 0), len(self.text) - 1)
@@ -59,11 +59,10 @@ class Expanded:
 
     text: str = ""
     files: list[CleanFile] = field(default_factory=list)
-    file_ids: array = field(default_factory=lambda: array("I"))
-    starts: array = field(default_factory=lambda: array("I"))
-    ends: array = field(default_factory=lambda: array("I"))
+    file_ids: array[int] = field(default_factory=lambda: array("I"))
+    starts: array[int] = field(default_factory=lambda: array("I"))
+    ends: array[int] = field(default_factory=lambda: array("I"))
     macros: dict[str, str] = field(default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def _clamp(self, offset: int) -> int:
         return min(max(offset, 0), len(self.text) - 1)
@@ -83,24 +82,21 @@ class Expanded:
         end_line, end_column = clean.position(self.ends[last])
         return Span(clean.source.path, line, column, end_line, end_column)
 
-    def source_of(self, offset: int) -> SourceFile:
-        return self.files[self.file_ids[self._clamp(offset)]].source
-
     def original(self, start: int, end: int) -> str:
         """Return the clean text (macros not expanded) of ``start``-``end``."""
         first, last = self._clamp(start), self._clamp(end - 1)
         if self.file_ids[last] != self.file_ids[first] or last < first:
             last = first
         clean = self.files[self.file_ids[first]]
-        return clean.text[self.starts[first]: self.ends[last] + 1]
+        return clean.text[self.starts[first] : self.ends[last] + 1]
 
 
 def clean_file(source: SourceFile) -> CleanFile:
     """Remove backslash-newlines and comments, keeping each character's position."""
     text = source.text
     out: list[str] = []
-    lines = array("I")
-    columns = array("I")
+    lines: array[int] = array("I")
+    columns: array[int] = array("I")
     line, column, index, length = 1, 1, 0, len(text)
     quote = ""
     quote_at = (1, 1)
@@ -162,8 +158,9 @@ def clean_file(source: SourceFile) -> CleanFile:
         else:
             column += 1
     if quote:
-        raise ParseError("unterminated quoted string",
-                         Span(source.path, quote_at[0], quote_at[1]))
+        raise ParseError(
+            "unterminated quoted string", Span(source.path, quote_at[0], quote_at[1])
+        )
     if not out or out[-1] != "\n":
         out.append("\n")
         lines.append(line)
@@ -177,7 +174,9 @@ IncludeResolver = Callable[[str, Span, SourceFile], SourceFile | None]
 
 
 class _Expander:
-    def __init__(self, resolve_include: IncludeResolver, macros: dict[str, str]) -> None:
+    def __init__(
+        self, resolve_include: IncludeResolver, macros: dict[str, str]
+    ) -> None:
         self.out = Expanded(macros=dict(macros))
         self.chars: list[str] = []
         self.resolve_include = resolve_include
@@ -197,8 +196,10 @@ class _Expander:
 
     def run_file(self, source: SourceFile) -> None:
         if len(self.including) >= MAX_INCLUDE_DEPTH:
-            raise ParseError(f"includes are nested more than {MAX_INCLUDE_DEPTH} deep",
-                             Span(source.path, 1))
+            raise ParseError(
+                f"includes are nested more than {MAX_INCLUDE_DEPTH} deep",
+                Span(source.path, 1),
+            )
         clean = clean_file(source)
         file_id = len(self.out.files)
         self.out.files.append(clean)
@@ -251,7 +252,9 @@ class _Expander:
         """Expand the ``$name`` at ``index``; return the index after it."""
         found = _MACRO_NAME.match(clean.text, index + 1, end)
         if not found:
-            raise ParseError("macro name missing after '$'", self.span_at(clean, index, index))
+            raise ParseError(
+                "macro name missing after '$'", self.span_at(clean, index, index)
+            )
         last = found.end() - 1
         value = self.value_of(found.group(), self.span_at(clean, index, last), ())
         for char in value:
@@ -265,17 +268,23 @@ class _Expander:
     def value_of(self, name: str, span: Span, stack: tuple[str, ...]) -> str:
         """Return a macro's value with the macros it names expanded."""
         if name not in self.out.macros:
-            raise ParseError(f"macro is not defined ({name}); define it above its first use",
-                             span)
+            raise ParseError(
+                f"macro is not defined ({name}); define it above its first use", span
+            )
         if name in stack or len(stack) >= MAX_MACRO_DEPTH:
-            raise ParseError(f"macro refers to itself ({' -> '.join(stack + (name,))})",
-                             span)
+            raise ParseError(
+                f"macro refers to itself ({' -> '.join(stack + (name,))})", span
+            )
         # NOTE: pfctl does not expand a $name that a macro's value contains;
         # it is expanded here, which reads the way such a file is meant.
-        return _expand_text(self.out.macros[name],
-                            lambda inner: self.value_of(inner, span, stack + (name,)))
+        return _expand_text(
+            self.out.macros[name],
+            lambda inner: self.value_of(inner, span, stack + (name,)),
+        )
 
-    def define(self, clean: CleanFile, start: int, end: int, found: re.Match[str]) -> None:
+    def define(
+        self, clean: CleanFile, start: int, end: int, found: re.Match[str]
+    ) -> None:
         """Store ``name = value``: words and quoted strings, joined by one space."""
         words: list[str] = []
         index = start + found.end()
@@ -289,13 +298,15 @@ class _Expander:
                 close = index + 1
                 while close < end and text[close] != char:
                     close += 2 if text[close] == "\\" else 1
-                words.append(_unescape(text[index + 1: close], char))
+                words.append(_unescape(text[index + 1 : close], char))
                 index = close + 1
             elif char == "$":
                 name = _MACRO_NAME.match(text, index + 1, end)
                 if not name:
-                    raise ParseError("macro name missing after '$'",
-                                     self.span_at(clean, index, index))
+                    raise ParseError(
+                        "macro name missing after '$'",
+                        self.span_at(clean, index, index),
+                    )
                 span = self.span_at(clean, index, name.end() - 1)
                 words.append(self.value_of(name.group(), span, ()))
                 index = name.end()
@@ -349,8 +360,11 @@ def _expand_text(text: str, value_of: Callable[[str], str]) -> str:
     return "".join(out)
 
 
-def expand(source: SourceFile, resolve_include: IncludeResolver,
-           macros: dict[str, str] | None = None) -> Expanded:
+def expand(
+    source: SourceFile,
+    resolve_include: IncludeResolver,
+    macros: dict[str, str] | None = None,
+) -> Expanded:
     """Run the pre-pass over ``source``; ``macros`` are defined beforehand.
 
     Raises ParseError, at the position in the original file, for an
@@ -361,6 +375,10 @@ def expand(source: SourceFile, resolve_include: IncludeResolver,
     expander.run_file(source)
     out = expander.out
     out.text = "".join(expander.chars)
-    logger.debug("pf pre-pass of %s: %d characters, %d macros", source.path,
-                 len(out.text), len(out.macros))
+    logger.debug(
+        "pf pre-pass of %s: %d characters, %d macros",
+        source.path,
+        len(out.text),
+        len(out.macros),
+    )
     return out

@@ -13,13 +13,19 @@ from functools import cache
 from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    VisitError,
+)
 from lark.lexer import PatternStr
 
 from seglint.formats._pf_model import (
     Antispoof,
     BlockPolicy,
     Host,
+    HostKind,
     IcmpType,
     Ignored,
     Include,
@@ -34,7 +40,7 @@ from seglint.formats._pf_model import (
     Word,
 )
 from seglint.formats._pf_prepass import Expanded
-from seglint.ir import ParseError
+from seglint.ir import ParseError, Span
 from seglint.resources import grammar_text
 
 logger = logging.getLogger(__name__)
@@ -54,8 +60,9 @@ _MAX_EXPECTED_SHOWN = 12
 @cache
 def parser() -> Lark:
     """Return the pf parser, built once per process."""
-    return Lark(grammar_text("pf"), parser="lalr", lexer="contextual",
-                propagate_positions=True)
+    return Lark(
+        grammar_text("pf"), parser="lalr", lexer="contextual", propagate_positions=True
+    )
 
 
 def parse_statements(expanded: Expanded) -> list[Statement]:
@@ -73,12 +80,14 @@ def parse_statements(expanded: Expanded) -> list[Statement]:
 
 
 def _syntax_error(exc: UnexpectedInput, expanded: Expanded) -> ParseError:
+    offset: int
+    expected: set[str]
     if isinstance(exc, UnexpectedEOF):
         offset = len(expanded.text) - 1
         found = "end of file"
         expected = set(exc.expected)
     elif isinstance(exc, UnexpectedCharacters):
-        offset = exc.pos_in_stream
+        offset = exc.pos_in_stream or 0
         found = repr(expanded.text[offset])
         expected = set(exc.allowed or ())
     else:
@@ -90,10 +99,10 @@ def _syntax_error(exc: UnexpectedInput, expanded: Expanded) -> ParseError:
             found = "end of line" if token.type == "_NL" else repr(str(token))
         expected = set(exc.expected)  # type: ignore[attr-defined]
     names = sorted({_describe_terminal(name) for name in expected})
-    shown = ", ".join(names[:_MAX_EXPECTED_SHOWN])
+    listed = ", ".join(names[:_MAX_EXPECTED_SHOWN])
     if len(names) > _MAX_EXPECTED_SHOWN:
-        shown += f", ... ({len(names) - _MAX_EXPECTED_SHOWN} more)"
-    return ParseError(f"unexpected {found} (expected {shown})", expanded.span(offset))
+        listed += f", ... ({len(names) - _MAX_EXPECTED_SHOWN} more)"
+    return ParseError(f"unexpected {found} (expected {listed})", expanded.span(offset))
 
 
 def _describe_terminal(name: str) -> str:
@@ -116,7 +125,9 @@ def _unquote(text: str) -> str:
 
 
 def _tagged(items: list[Any], tag: str) -> list[tuple[Any, ...]]:
-    return [item for item in items if isinstance(item, tuple) and item and item[0] == tag]
+    return [
+        item for item in items if isinstance(item, tuple) and item and item[0] == tag
+    ]
 
 
 @v_args(meta=True)
@@ -125,22 +136,23 @@ class _Statements(Transformer):  # type: ignore[type-arg]
 
     def __init__(self, expanded: Expanded) -> None:
         super().__init__()
-        self.x = expanded
+        self.expanded = expanded
 
     # --- helpers -----------------------------------------------------------------
 
-    def _span(self, meta: Any):  # type: ignore[no-untyped-def]
-        return self.x.span(meta.start_pos, meta.end_pos)
+    def _span(self, meta: Any) -> Span:
+        return self.expanded.span(meta.start_pos, meta.end_pos)
 
     def _text(self, meta: Any) -> str:
-        return " ".join(self.x.original(meta.start_pos, meta.end_pos).split())
+        return " ".join(self.expanded.original(meta.start_pos, meta.end_pos).split())
 
     def _word(self, token: Token) -> Word:
-        return Word(_unquote(str(token)), self.x.span(token.start_pos, token.end_pos))
+        span = self.expanded.span(token.start_pos or 0, token.end_pos)
+        return Word(_unquote(str(token)), span)
 
     def _option(self, meta: Any) -> Word:
         """Return an option with its macros expanded, for messages and unknown keys."""
-        expanded = " ".join(self.x.text[meta.start_pos:meta.end_pos].split())
+        expanded = " ".join(self.expanded.text[meta.start_pos : meta.end_pos].split())
         return Word(expanded, self._span(meta))
 
     # --- file --------------------------------------------------------------------
@@ -152,8 +164,9 @@ class _Statements(Transformer):  # type: ignore[type-arg]
 
     def filter_rule(self, meta: Any, items: list[Any]) -> PfRule:
         action, mode = items[0]
-        rule = PfRule("filter", self._span(meta), self._text(meta), action=action,
-                      block_mode=mode)
+        rule = PfRule(
+            "filter", self._span(meta), self._text(meta), action=action, block_mode=mode
+        )
         self._apply_items(rule, items[1:])
         return rule
 
@@ -167,17 +180,19 @@ class _Statements(Transformer):  # type: ignore[type-arg]
 
     def _apply_items(self, rule: PfRule, items: list[Any]) -> None:
         for item in items:
+            if isinstance(item, Token):
+                if item.type in ("IN", "OUT"):
+                    rule.direction = item.type.lower()
+                elif item.type == "QUICK":
+                    rule.quick = True
+                elif item.type in ("INET", "INET6"):
+                    rule.family = 4 if item.type == "INET" else 6
+                continue
             if not isinstance(item, tuple):
                 continue
             tag = item[0]
-            if tag == "direction":
-                rule.direction = item[1]
-            elif tag == "quick":
-                rule.quick = True
-            elif tag == "interfaces":
+            if tag == "interfaces":
                 rule.interfaces = item[1]
-            elif tag == "family":
-                rule.family = item[1]
             elif tag == "protocols":
                 rule.protocols = item[1]
             elif tag == "from":
@@ -195,22 +210,12 @@ class _Statements(Transformer):  # type: ignore[type-arg]
             elif tag == "note":
                 rule.notes.append(item[1])
 
-    def direction(self, meta: Any, items: list[Any]) -> tuple[str, str]:
-        return "direction", str(items[0])
-
     def log(self, meta: Any, items: list[Any]) -> tuple[str]:
         return ("log",)
 
-    def quick(self, meta: Any, items: list[Any]) -> tuple[str]:
-        return ("quick",)
-
-    def all(self, meta: Any, items: list[Any]) -> tuple[str]:
-        return ("all",)
-
-    def address_family(self, meta: Any, items: list[Any]) -> tuple[str, int]:
-        return "family", 4 if items[0].type == "INET" else 6
-
-    def on_iface(self, meta: Any, items: list[Any]) -> tuple[str, tuple[Interface, ...]]:
+    def on_iface(
+        self, meta: Any, items: list[Any]
+    ) -> tuple[str, tuple[Interface, ...]]:
         return "interfaces", items[0]
 
     def iface_list(self, meta: Any, items: list[Any]) -> tuple[Interface, ...]:
@@ -220,10 +225,8 @@ class _Statements(Transformer):  # type: ignore[type-arg]
         return interfaces
 
     def iface_item(self, meta: Any, items: list[Any]) -> Interface:
-        negated, name = items[0] is not None, items[1]
-        if isinstance(name, Token):
-            return Interface("any", self._span(meta), negated)
-        return Interface(name.text, self._span(meta), negated)
+        negated, token = items[0] is not None, items[1]
+        return Interface(_unquote(str(token)), self._span(meta), negated)
 
     def dynamic_iface(self, meta: Any, items: list[Any]) -> Interface:
         return Interface(str(items[1]), self._span(meta), items[0] is not None, True)
@@ -232,13 +235,10 @@ class _Statements(Transformer):  # type: ignore[type-arg]
         return self._word(items[0])
 
     def proto_spec(self, meta: Any, items: list[Any]) -> tuple[str, tuple[Word, ...]]:
-        protocols = tuple(item for item in items if isinstance(item, Word))
+        protocols = tuple(self._word(item) for item in items if isinstance(item, Token))
         if not protocols:
             raise ParseError("empty protocol list", self._span(meta))
         return "protocols", protocols
-
-    def proto_item(self, meta: Any, items: list[Any]) -> Word:
-        return self._word(items[0])
 
     def from_spec(self, meta: Any, items: list[Any]) -> tuple[Any, ...]:
         return self._peer("from", items)
@@ -256,9 +256,6 @@ class _Statements(Transformer):  # type: ignore[type-arg]
 
     # --- addresses ---------------------------------------------------------------
 
-    def hosts(self, meta: Any, items: list[Any]) -> Host:
-        return items[0]  # type: ignore[no-any-return]
-
     def host_list(self, meta: Any, items: list[Any]) -> Host:
         members = tuple(item for item in items if isinstance(item, Host))
         if not members:
@@ -269,12 +266,25 @@ class _Statements(Transformer):  # type: ignore[type-arg]
         atom: Host = items[1]
         if items[0] is None:
             return atom
-        return Host(atom.kind, atom.text, self._span(meta), True, atom.value, atom.last,
-                    atom.items)
+        return Host(
+            atom.kind,
+            atom.text,
+            self._span(meta),
+            True,
+            atom.value,
+            atom.last,
+            atom.items,
+        )
 
-    def _atom(self, kind: str, meta: Any, value: str = "", last: str = "") -> Host:
-        return Host(kind, self._text(meta), self._span(meta), False, value,  # type: ignore[arg-type]
-                    last)
+    def _atom(self, kind: HostKind, meta: Any, value: str = "", last: str = "") -> Host:
+        return Host(
+            kind,
+            self._text(meta),
+            self._span(meta),
+            False,
+            value,
+            last,
+        )
 
     def any_host(self, meta: Any, items: list[Any]) -> Host:
         return self._atom("any", meta)
@@ -311,17 +321,15 @@ class _Statements(Transformer):  # type: ignore[type-arg]
             raise ParseError("empty port list", self._span(meta))
         return found
 
-    def port_value(self, meta: Any, items: list[Any]) -> str:
-        return _unquote(str(items[0]))
-
     def port_equal(self, meta: Any, items: list[Any]) -> Port:
-        return Port("=", items[0], "", self._span(meta))
+        return Port("=", _unquote(str(items[0])), "", self._span(meta))
 
     def port_unary(self, meta: Any, items: list[Any]) -> Port:
-        return Port(str(items[0]), items[1], "", self._span(meta))
+        return Port(str(items[0]), _unquote(str(items[1])), "", self._span(meta))
 
     def port_binary(self, meta: Any, items: list[Any]) -> Port:
-        return Port(str(items[1]), items[0], items[2], self._span(meta))
+        first, second = _unquote(str(items[0])), _unquote(str(items[2]))
+        return Port(str(items[1]), first, second, self._span(meta))
 
     # --- filter options ------------------------------------------------------------
 
@@ -337,8 +345,10 @@ class _Statements(Transformer):  # type: ignore[type-arg]
 
     def icmp_opt(self, meta: Any, items: list[Any]) -> tuple[str, tuple[IcmpType, ...]]:
         keyword = str(items[0])
-        found = tuple(IcmpType(keyword, kind, code, span)
-                      for kind, code, span in (i for i in items[1:] if isinstance(i, tuple)))
+        found = tuple(
+            IcmpType(keyword, kind, code, span)
+            for kind, code, span in (i for i in items[1:] if isinstance(i, tuple))
+        )
         return "icmp", found
 
     def icmp_item(self, meta: Any, items: list[Any]) -> tuple[str, str | None, Any]:
@@ -370,10 +380,19 @@ class _Statements(Transformer):  # type: ignore[type-arg]
 
     def table_def(self, meta: Any, items: list[Any]) -> TableDef:
         flags = {str(item) for item in items[1:] if isinstance(item, Token)}
-        entries = tuple(entry for item in items if isinstance(item, list) for entry in item)
+        entries = tuple(
+            entry for item in items if isinstance(item, list) for entry in item
+        )
         files = tuple(item for item in items if isinstance(item, Word))
-        return TableDef(str(items[0]), self._span(meta), self._text(meta),
-                        "const" in flags, "persist" in flags, entries, files)
+        return TableDef(
+            str(items[0]),
+            self._span(meta),
+            self._text(meta),
+            "const" in flags,
+            "persist" in flags,
+            entries,
+            files,
+        )
 
     def table_file(self, meta: Any, items: list[Any]) -> Word:
         return items[0]  # type: ignore[no-any-return]
@@ -389,11 +408,18 @@ class _Statements(Transformer):  # type: ignore[type-arg]
         return TableEntry(kind, value, self._span(meta), negated)  # type: ignore[arg-type]
 
     def table_range(self, meta: Any, items: list[Any]) -> TableEntry:
-        return TableEntry("range", str(items[1]), self._span(meta), items[0] is not None,
-                          str(items[2]))
+        return TableEntry(
+            "range",
+            str(items[1]),
+            self._span(meta),
+            items[0] is not None,
+            str(items[2]),
+        )
 
     def table_dynamic(self, meta: Any, items: list[Any]) -> TableEntry:
-        return TableEntry("dynamic", str(items[1]), self._span(meta), items[0] is not None)
+        return TableEntry(
+            "dynamic", str(items[1]), self._span(meta), items[0] is not None
+        )
 
     # --- options -----------------------------------------------------------------
 
@@ -416,14 +442,20 @@ class _Statements(Transformer):  # type: ignore[type-arg]
         if block:
             # The rule's text and span stop at the brace that opens the block.
             _, end, body = block[0]
-        text = " ".join(self.x.original(meta.start_pos, end).split())
-        span = self.x.span(meta.start_pos, end)
+        text = " ".join(self.expanded.original(meta.start_pos, end).split())
+        span = self.expanded.span(meta.start_pos, end)
         rule = PfRule("anchor", span, text, anchor=name, body=body)
         self._apply_items(rule, items[2:])
         return rule
 
-    def anchor_block(self, meta: Any, items: list[Any]) -> tuple[str, int, tuple[Any, ...]]:
-        return "anchor-block", meta.start_pos, tuple(item for item in items if item is not None)
+    def anchor_block(
+        self, meta: Any, items: list[Any]
+    ) -> tuple[str, int, tuple[Any, ...]]:
+        return (
+            "anchor-block",
+            meta.start_pos,
+            tuple(item for item in items if item is not None),
+        )
 
     def load_anchor(self, meta: Any, items: list[Any]) -> LoadAnchor:
         return LoadAnchor(items[1].text, items[3], self._span(meta))
@@ -435,10 +467,17 @@ class _Statements(Transformer):  # type: ignore[type-arg]
 
     def antispoof(self, meta: Any, items: list[Any]) -> Antispoof:
         interfaces = next(item for item in items if isinstance(item, list))
-        family = next((item[1] for item in _tagged(items, "family")), None)
+        tokens = {item.type for item in items if isinstance(item, Token)}
+        family = 4 if "INET" in tokens else 6 if "INET6" in tokens else None
         unknowns = tuple(item[1] for item in _tagged(items, "unknown"))
-        return Antispoof(tuple(interfaces), bool(_tagged(items, "quick")), family,
-                         self._span(meta), self._text(meta), unknowns)
+        return Antispoof(
+            tuple(interfaces),
+            "QUICK" in tokens,
+            family,
+            self._span(meta),
+            self._text(meta),
+            unknowns,
+        )
 
     def antispoof_ifaces(self, meta: Any, items: list[Any]) -> list[Interface]:
         return [item for item in items if isinstance(item, Interface)]
@@ -454,9 +493,14 @@ class _Statements(Transformer):  # type: ignore[type-arg]
     def translation(self, meta: Any, items: list[Any]) -> PfRule:
         negated = items[0] is not None
         keyword = str(items[1]).lower()
-        rule = PfRule("translation", self._span(meta), self._text(meta),
-                      translation=keyword, translation_pass=items[2] is not None,
-                      translation_negated=negated)
+        rule = PfRule(
+            "translation",
+            self._span(meta),
+            self._text(meta),
+            translation=keyword,
+            translation_pass=items[2] is not None,
+            translation_negated=negated,
+        )
         self._apply_items(rule, items[3:])
         return rule
 

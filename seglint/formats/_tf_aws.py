@@ -52,8 +52,8 @@ VPC_RULES = {
 }
 NACL_TYPES = ("aws_network_acl", "aws_default_network_acl")
 NACL_RULE = "aws_network_acl_rule"
-# AWS security group and NACL port ranges apply to these protocols; any other
-# protocol number matches all of its traffic, whatever the ports say.
+# AWS security group and NACL port ranges apply to these protocols. Any other
+# protocol number matches all of its traffic, whatever the port attributes hold.
 PORT_PROTOCOLS = (6, 17)
 
 
@@ -76,7 +76,7 @@ def _direction_peer(direction: str) -> tuple[str, str]:
     return (SRC, "src") if direction == "ingress" else (DST, "dst")
 
 
-# --- services -------------------------------------------------------------------
+# --- services -------------------------------------------------------------------------
 
 
 def _protocol(collector: Collector, attr: Attr | None, body: Body) -> int | None | Term:
@@ -91,7 +91,9 @@ def _protocol(collector: Collector, attr: Attr | None, body: Body) -> int | None
     return protocol_number(text, attr)
 
 
-def _bound(collector: Collector, attr: Attr | None, low: int, high: int) -> int | Term | None:
+def _bound(
+    collector: Collector, attr: Attr | None, low: int, high: int
+) -> int | Term | None:
     if attr is None:
         return None
     if isinstance(attr.value, UnknownValue):
@@ -122,15 +124,19 @@ def sg_service(
     if proto in PORT_PROTOCOLS:
         first = _bound(collector, body.attr(from_name), -1, 65535)
         last = _bound(collector, body.attr(to_name), -1, 65535)
-        if isinstance(first, tuple) or isinstance(last, tuple):
-            return Service(proto_term(proto), first if isinstance(first, tuple) else last)  # type: ignore[arg-type]
+        if isinstance(first, tuple):
+            return Service(proto_term(proto), first)
+        if isinstance(last, tuple):
+            return Service(proto_term(proto), last)
         if first is None or last is None:
             missing = from_name if first is None else to_name
             raise ParseError(f"{missing} is missing for protocol {proto}", body.span)
         if first == -1 and last == -1:
             return Service(proto_term(proto), ())
         if first < 0 or last < 0:
-            raise ParseError(f"port -1 needs both {from_name} and {to_name} at -1", body.span)
+            raise ParseError(
+                f"port -1 needs both {from_name} and {to_name} at -1", body.span
+            )
         if last < first:
             raise ParseError(f"port range is reversed ({first} > {last})", body.span)
         return Service(proto_term(proto), port_term(first, last))
@@ -147,7 +153,7 @@ def sg_service(
     return Service(proto_term(proto), ())
 
 
-# --- peers ----------------------------------------------------------------------
+# --- peers ----------------------------------------------------------------------------
 
 
 def _flag(collector: Collector, attr: Attr | None, role: str, what: str) -> list[Term]:
@@ -160,7 +166,9 @@ def _flag(collector: Collector, attr: Attr | None, role: str, what: str) -> list
     return []
 
 
-def _opaque_list(collector: Collector, attr: Attr | None, role: str, what: str) -> list[Term]:
+def _opaque_list(
+    collector: Collector, attr: Attr | None, role: str, what: str
+) -> list[Term]:
     if attr is None or attr.value is None or attr.value == [] or attr.value == "":
         return []
     if isinstance(attr.value, UnknownValue):
@@ -173,7 +181,9 @@ def sg_peers(collector: Collector, body: Body, direction: str) -> list[Peer]:
     dim, role = _direction_peer(direction)
     peers: list[Peer] = []
     for name in ("cidr_blocks", "ipv6_cidr_blocks"):
-        peers += [Peer(name, t) for t in address_terms(collector, body.attr(name), dim, role)]
+        peers += [
+            Peer(name, t) for t in address_terms(collector, body.attr(name), dim, role)
+        ]
     opaque = (
         ("prefix_list_ids", "managed prefix lists", _opaque_list),
         ("security_groups", "security groups", _opaque_list),
@@ -189,20 +199,24 @@ def vpc_rule_peers(collector: Collector, body: Body, direction: str) -> list[Pee
     dim, role = _direction_peer(direction)
     peers: list[Peer] = []
     for name in ("cidr_ipv4", "cidr_ipv6"):
-        peers += [Peer(name, t) for t in address_terms(collector, body.attr(name), dim, role)]
+        peers += [
+            Peer(name, t) for t in address_terms(collector, body.attr(name), dim, role)
+        ]
     for name, what in (
         ("prefix_list_id", "a managed prefix list"),
         ("referenced_security_group_id", "a security group"),
     ):
-        peers += [Peer(name, t) for t in _opaque_list(collector, body.attr(name), role, what)]
+        peers += [
+            Peer(name, t) for t in _opaque_list(collector, body.attr(name), role, what)
+        ]
     return peers
 
 
-# --- resolution of group references --------------------------------------------------
+# --- resolution of group references ---------------------------------------------------
 
 
 def _reference(value: Value, types: tuple[str, ...]) -> tuple[str, Value] | None:
-    """Return (resource address, instance key or None) of an ``X.name[key].id`` value."""
+    """Return (resource address, instance key or None) of ``X.name[key].id``."""
     if not isinstance(value, UnknownValue) or value.path is None:
         return None
     path = value.path
@@ -216,7 +230,9 @@ def _reference(value: Value, types: tuple[str, ...]) -> tuple[str, Value] | None
 
 
 def _targets(
-    groups: dict[str, list[tuple[Instance, _Group]]], attr: Attr | None, types: tuple[str, ...]
+    groups: dict[str, list[tuple[Instance, _Group]]],
+    attr: Attr | None,
+    types: tuple[str, ...],
 ) -> list[_Group] | None:
     if attr is None:
         return None
@@ -229,8 +245,7 @@ def _targets(
         return None
     if key is None or isinstance(key, UnknownValue):
         return [group for _, group in candidates]
-    wanted = to_string(key) if isinstance(key, str) else key
-    return [group for instance, group in candidates if instance.key == wanted]
+    return [group for instance, group in candidates if instance.key == key]
 
 
 def _standalone_key(attr: Attr | None, instance: Instance) -> str:
@@ -255,10 +270,12 @@ def _new_group(instance: Instance, created: bool) -> _Group:
     return group
 
 
-# --- security groups -------------------------------------------------------------------
+# --- security groups ------------------------------------------------------------------
 
 
-def _block_rules(collector: Collector, body: Body, label: str, peers: list[Peer]) -> list[Rule]:
+def _block_rules(
+    collector: Collector, body: Body, label: str, peers: list[Peer]
+) -> list[Rule]:
     service = sg_service(collector, body)
     extra = collector.existence(body)
     return make_rules(body, ACCEPT, [service], peers, label, extra)
@@ -300,12 +317,12 @@ def _security_groups(module: TfModule) -> list[Draft]:
                 targets = [standalone[key]]
             for group in targets:
                 try:
-                    direction, rules = _rule_resource(group.collector, resource, instance)
+                    kind, rules = _rule_resource(group.collector, resource, instance)
                 except ParseError as exc:
                     module.fail(exc)
                     break
-                if direction is not None:
-                    getattr(group, direction).extend((0, rule) for rule in rules)
+                if kind is not None:
+                    getattr(group, kind).extend((0, rule) for rule in rules)
     return [_sg_draft(group) for group in ordered]
 
 
@@ -321,12 +338,17 @@ def _rule_resource(
         kind = body.attr("type")
         if kind is None or isinstance(kind.value, UnknownValue):
             if kind is not None:
-                collector.warn(f"type of {instance.address} is unknown ({kind.text}); "
-                               "the rule is not checked", kind.span)
+                collector.warn(
+                    f"type of {instance.address} is unknown ({kind.text}); "
+                    "the rule is not checked",
+                    kind.span,
+                )
             return None, []
         direction = to_string(kind.value).strip().lower()
         if direction not in ("ingress", "egress"):
-            raise ParseError(f"type must be ingress or egress (got {direction!r})", kind.span)
+            raise ParseError(
+                f"type must be ingress or egress (got {direction!r})", kind.span
+            )
         service = sg_service(collector, body)
         peers = sg_peers(collector, body, direction)
     label = f"{direction} rule {instance.address}"
@@ -340,15 +362,21 @@ def _sg_draft(group: _Group) -> Draft:
         policy(group.span, DROP, f"implicit deny of {group.address} ingress"),
     )
     if group.egress or not group.created:
-        egress_policy = policy(group.span, DROP, f"implicit deny of {group.address} egress")
+        egress_policy = policy(
+            group.span, DROP, f"implicit deny of {group.address} egress"
+        )
     else:
         egress_policy = policy(
-            group.span, DROP,
+            group.span,
+            DROP,
             f"{group.address} has no egress rules (Terraform removes the default "
             "allow-all egress rule)",
         )
-    egress = Chain(f"{group.address} egress", tuple(rule for _, rule in group.egress),
-                   egress_policy)
+    egress = Chain(
+        f"{group.address} egress",
+        tuple(rule for _, rule in group.egress),
+        egress_policy,
+    )
     draft = Draft(
         home=group.home,
         order=group.order,
@@ -368,15 +396,17 @@ def _sg_draft(group: _Group) -> Draft:
     return draft
 
 
-# --- network ACLs ------------------------------------------------------------------------
+# --- network ACLs ---------------------------------------------------------------------
 
 
 def _nacl_action(collector: Collector, attr: Attr | None, body: Body) -> Action | None:
     if attr is None:
         raise ParseError("the network ACL rule has no action", body.span)
     if isinstance(attr.value, UnknownValue):
-        collector.warn(f"{attr.name} is unknown ({attr.value.text}); the rule is not checked",
-                       attr.span)
+        collector.warn(
+            f"{attr.name} is unknown ({attr.value.text}); the rule is not checked",
+            attr.span,
+        )
         return None
     text = to_string(attr.value).strip().lower()
     if text == "allow":
@@ -390,14 +420,18 @@ def _nacl_order(collector: Collector, attr: Attr | None, body: Body) -> float:
     if attr is None:
         raise ParseError("the network ACL rule has no rule number", body.span)
     if isinstance(attr.value, UnknownValue):
-        collector.warn(f"{attr.name} is unknown ({attr.value.text}); the rule is checked "
-                       "after the known rule numbers", attr.span)
+        collector.warn(
+            f"{attr.name} is unknown ({attr.value.text}); the rule is checked "
+            "after the known rule numbers",
+            attr.span,
+        )
         return float("inf")
     return number_of(attr, 1, 32767)
 
 
-def _nacl_rules(collector: Collector, body: Body, label: str, names: dict[str, str],
-                direction: str) -> tuple[float, list[Rule]]:
+def _nacl_rules(
+    collector: Collector, body: Body, label: str, names: dict[str, str], direction: str
+) -> tuple[float, list[Rule]]:
     number = _nacl_order(collector, body.attr(names["number"]), body)
     action = _nacl_action(collector, body.attr(names["action"]), body)
     if action is None:
@@ -410,7 +444,9 @@ def _nacl_rules(collector: Collector, body: Body, label: str, names: dict[str, s
         for term in address_terms(collector, body.attr(name), dim, role)
     ]
     extra = collector.existence(body)
-    return number, make_rules(body, action, [service], peers, f"{label} rule {number}", extra)
+    return number, make_rules(
+        body, action, [service], peers, f"{label} rule {number}", extra
+    )
 
 
 def _network_acls(module: TfModule) -> list[Draft]:
@@ -424,9 +460,12 @@ def _network_acls(module: TfModule) -> list[Draft]:
                 for direction in ("ingress", "egress"):
                     for body in instance.body.blocks(direction):
                         label = f"{direction} of {instance.address}"
-                        number, rules = _nacl_rules(group.collector, body, label, inline,
-                                                    direction)
-                        getattr(group, direction).extend((number, rule) for rule in rules)
+                        number, rules = _nacl_rules(
+                            group.collector, body, label, inline, direction
+                        )
+                        getattr(group, direction).extend(
+                            (number, rule) for rule in rules
+                        )
             except ParseError as exc:
                 module.fail(exc)
                 continue
@@ -451,12 +490,15 @@ def _network_acls(module: TfModule) -> list[Draft]:
                 if isinstance(egress, UnknownValue):
                     group.collector.warn(
                         f"egress of {instance.address} is unknown ({egress.text}); "
-                        "the rule is not checked", instance.body.span)
+                        "the rule is not checked",
+                        instance.body.span,
+                    )
                     continue
                 label = f"{direction} rule {instance.address}"
                 try:
-                    number, rules = _nacl_rules(group.collector, instance.body, label,
-                                                separate, direction)
+                    number, rules = _nacl_rules(
+                        group.collector, instance.body, label, separate, direction
+                    )
                 except ParseError as exc:
                     module.fail(exc)
                     break
@@ -469,7 +511,9 @@ def _nacl_draft(group: _Group) -> Draft:
         # sorted() is stable, so rules of one entry keep their order.
         rules = tuple(rule for _, rule in sorted(entries, key=lambda item: item[0]))
         text = f"{group.address} {direction} rule * (deny all)"
-        return Chain(f"{group.address} {direction}", rules, policy(group.span, DROP, text))
+        return Chain(
+            f"{group.address} {direction}", rules, policy(group.span, DROP, text)
+        )
 
     draft = Draft(
         home=group.home,

@@ -11,15 +11,16 @@ wins; accepts are stateful. Every NSG also has Azure's default rules
 
 Service tags: ``*``/``Any`` is every address. ``VirtualNetwork`` is the
 VNet's address space plus peered and connected networks, which the
-configuration does not show; it is an Unknown condition limited to the
+configuration does not show. It is an Unknown condition limited to the
 private ranges (RFC 1918 and fc00::/7), unless a ``# seglint:
 virtual-network=CIDR,...`` directive above the NSG gives its ranges.
-``Internet`` is the complement of ``VirtualNetwork``. ``AzureLoadBalancer``
-is 168.63.129.16, the platform address that Azure's health probes come
-from; Azure delivers that traffic from the VM's host and no other machine
-can send it, so it is modelled as arriving on a loopback-like ``azure-platform``
-interface and is neither an exposure nor a flow SEG needs. Every other tag
-is an Unknown condition.
+``Internet`` is the complement of ``VirtualNetwork``.
+
+``AzureLoadBalancer`` is 168.63.129.16, the platform address that Azure's
+health probes come from. Azure delivers that traffic from the VM's own host
+and no other machine can send it. So it is modelled as arriving on a
+loopback-like ``azure-platform`` interface, and it is neither an exposure
+nor a flow that SEG needs. Every other tag is an Unknown condition.
 """
 
 from __future__ import annotations
@@ -44,8 +45,17 @@ from seglint.formats._tf_rules import (
     proto_term,
 )
 from seglint.formats._tf_values import UnknownValue, to_string
-from seglint.ir import Action, Chain, InterfaceMatch, Match, ParseError, Rule, Span, Unknown
-from seglint.space import DST, SPORT, DPORT, SRC, IntervalSet, addresses
+from seglint.ir import (
+    Action,
+    Chain,
+    InterfaceMatch,
+    Match,
+    ParseError,
+    Rule,
+    Span,
+    Unknown,
+)
+from seglint.space import DPORT, DST, SPORT, SRC, IntervalSet, addresses
 
 logger = logging.getLogger(__name__)
 
@@ -89,10 +99,12 @@ class _Nsg:
         try:
             return addresses(part for part in text.split(",") if part.strip())
         except ValueError as exc:
-            raise ParseError(f"invalid virtual-network directive ({exc})", self.span) from None
+            raise ParseError(
+                f"invalid virtual-network directive ({exc})", self.span
+            ) from None
 
 
-# --- addresses and service tags ------------------------------------------------------
+# --- addresses and service tags -------------------------------------------------------
 
 
 def _tag_terms(nsg: _Nsg, tag: str, dim: str, span: Span) -> list[Term]:
@@ -107,7 +119,9 @@ def _tag_terms(nsg: _Nsg, tag: str, dim: str, span: Span) -> list[Term]:
     if lower == "internet":
         if vnet is not None:
             return [(Match(dim, vnet, negated=True),)]
-        outside = Unknown("VirtualNetwork", span, f"azure:{dim}:VirtualNetwork", negated=True)
+        outside = Unknown(
+            "VirtualNetwork", span, f"azure:{dim}:VirtualNetwork", negated=True
+        )
         return [(Match(dim, PRIVATE, negated=True),), (Match(dim, PRIVATE), outside)]
     if lower == "azureloadbalancer":
         interface = InterfaceMatch("iif" if dim == SRC else "oif", (PLATFORM,))
@@ -119,12 +133,17 @@ def _vnet_unknown(dim: str, span: Span) -> Unknown:
     return Unknown("VirtualNetwork", span, f"azure:{dim}:VirtualNetwork")
 
 
-def _prefix_peers(nsg: _Nsg, body: Body, prefix: str, dim: str, role: str) -> list[Peer]:
-    """Return the peers of ``<prefix>_address_prefix(es)`` and application security groups."""
+def _prefix_peers(
+    nsg: _Nsg, body: Body, prefix: str, dim: str, role: str
+) -> list[Peer]:
+    """Return the peers of ``<prefix>_address_prefix(es)`` and application groups."""
     collector = nsg.collector
     peers: list[Peer] = []
     known: list[str] = []
-    attrs = [body.attr(f"{prefix}_address_prefix"), body.attr(f"{prefix}_address_prefixes")]
+    attrs = [
+        body.attr(f"{prefix}_address_prefix"),
+        body.attr(f"{prefix}_address_prefixes"),
+    ]
     present = [attr for attr in attrs if attr is not None]
     for attr in present:
         if isinstance(attr.value, UnknownValue):
@@ -143,40 +162,69 @@ def _prefix_peers(nsg: _Nsg, body: Body, prefix: str, dim: str, role: str) -> li
                 addresses([text])
             except ValueError:
                 if text.lower() not in MODELLED_TAGS:
-                    collector.warn(f"{attr.name} uses service tag {text}, whose addresses "
-                                   "are not modelled; checks that depend on it report may",
-                                   attr.span)
-                peers += [Peer(f"{attr.name} {text}", t) for t in
-                          _tag_terms(nsg, text, dim, attr.span)]
+                    collector.warn(
+                        f"{attr.name} uses service tag {text}, whose addresses "
+                        "are not modelled; checks that depend on it report may",
+                        attr.span,
+                    )
+                peers += [
+                    Peer(f"{attr.name} {text}", t)
+                    for t in _tag_terms(nsg, text, dim, attr.span)
+                ]
                 continue
             known.append(text)
     if known:
-        peers.insert(0, Peer(f"{prefix}_address_prefix", (Match(dim, addresses(known)),)))
+        peers.insert(
+            0, Peer(f"{prefix}_address_prefix", (Match(dim, addresses(known)),))
+        )
     groups = body.attr(f"{prefix}_application_security_group_ids")
     if groups is not None and groups.value not in (None, []):
         if isinstance(groups.value, UnknownValue):
-            peers.append(Peer(groups.name, (collector.unknown(groups, role, groups.value),)))
+            peers.append(
+                Peer(groups.name, (collector.unknown(groups, role, groups.value),))
+            )
         else:
-            peers.append(Peer(groups.name, (collector.opaque(groups, role,
-                                                             "application security groups"),)))
+            peers.append(
+                Peer(
+                    groups.name,
+                    (collector.opaque(groups, role, "application security groups"),),
+                )
+            )
     if not present and groups is None:
         missing = Attr(f"{prefix}_address_prefix", None, body.span, "")
-        peers.append(Peer(missing.name, (collector.unknown(
-            missing, role, UnknownValue("missing", f"{prefix}_address_prefix is missing")),)))
+        peers.append(
+            Peer(
+                missing.name,
+                (
+                    collector.unknown(
+                        missing,
+                        role,
+                        UnknownValue("missing", f"{prefix}_address_prefix is missing"),
+                    ),
+                ),
+            )
+        )
     return peers
 
 
-# --- services ----------------------------------------------------------------------------
+# --- services -------------------------------------------------------------------------
 
 
 def _ports(nsg: _Nsg, body: Body, prefix: str, dim: str) -> Term | None:
     """Return the port condition of ``<prefix>_port_range(s)``; None = every port."""
     attrs = [body.attr(f"{prefix}_port_range"), body.attr(f"{prefix}_port_ranges")]
-    present = [attr for attr in attrs if attr is not None and attr.value not in (None, [])]
+    present = [
+        attr for attr in attrs if attr is not None and attr.value not in (None, [])
+    ]
     if not present:
         missing = Attr(f"{prefix}_port_range", None, body.span, "")
-        return (nsg.collector.unknown(
-            missing, "port", UnknownValue("missing", f"{prefix}_port_range is missing")),)
+        return (
+            nsg.collector.unknown(
+                missing,
+                "port",
+                UnknownValue("missing", f"{prefix}_port_range is missing"),
+            ),
+        )
     values = IntervalSet()
     for attr in present:
         term = port_list(nsg.collector, attr, dim, "port")
@@ -197,8 +245,11 @@ def _service(nsg: _Nsg, body: Body) -> Service:
         return Service((nsg.collector.unknown(attr, "proto", attr.value),), ())
     name = to_string(attr.value).strip().lower()
     if name not in PROTOCOLS:
-        raise ParseError(f"unknown protocol in {attr.name} ({attr.value!r}; expected Tcp, "
-                         "Udp, Icmp, Esp, Ah or *)", attr.span)
+        raise ParseError(
+            f"unknown protocol in {attr.name} ({attr.value!r}; expected Tcp, "
+            "Udp, Icmp, Esp, Ah or *)",
+            attr.span,
+        )
     numbers = PROTOCOLS[name]
     if numbers is not None and not set(numbers) & set(PORT_PROTOCOLS):
         return Service(proto_term(numbers), ())
@@ -210,15 +261,20 @@ def _service(nsg: _Nsg, body: Body) -> Service:
     return Service(proto_term(numbers) if numbers is not None else (), ports)
 
 
-# --- rules --------------------------------------------------------------------------------
+# --- rules ----------------------------------------------------------------------------
 
 
-def _text_value(collector: Collector, attr: Attr | None, body: Body, name: str) -> str | None:
+def _text_value(
+    collector: Collector, attr: Attr | None, body: Body, name: str
+) -> str | None:
     if attr is None:
         raise ParseError(f"the security rule has no {name}", body.span)
     if isinstance(attr.value, UnknownValue):
-        collector.warn(f"{name} is unknown ({attr.value.reason}: {attr.value.text}); "
-                       "the rule is not checked", attr.span)
+        collector.warn(
+            f"{name} is unknown ({attr.value.text}: {attr.value.reason}); "
+            "the rule is not checked",
+            attr.span,
+        )
         return None
     return to_string(attr.value).strip().lower()
 
@@ -230,7 +286,8 @@ def _add_rule(nsg: _Nsg, body: Body, owner: str) -> None:
     if direction_attr is not None and isinstance(direction_attr.value, UnknownValue):
         directions = ["inbound", "outbound"]
         extra_direction: tuple[Unknown, ...] = (
-            collector.unknown(direction_attr, "direction", direction_attr.value),)
+            collector.unknown(direction_attr, "direction", direction_attr.value),
+        )
     else:
         direction = _text_value(collector, direction_attr, body, "direction")
         directions = [] if direction is None else [direction]
@@ -244,8 +301,11 @@ def _add_rule(nsg: _Nsg, body: Body, owner: str) -> None:
     if priority_attr is None:
         raise ParseError("the security rule has no priority", body.span)
     if isinstance(priority_attr.value, UnknownValue):
-        collector.warn(f"priority is unknown ({priority_attr.value.text}); the rule is "
-                       "checked after the known priorities", priority_attr.span)
+        collector.warn(
+            f"priority is unknown ({priority_attr.value.text}); the rule is "
+            "checked after the known priorities",
+            priority_attr.span,
+        )
         priority: float = 4097
     else:
         priority = number_of(priority_attr, 100, 4096)
@@ -259,23 +319,30 @@ def _add_rule(nsg: _Nsg, body: Body, owner: str) -> None:
     rules = make_rules(body, action, [service], sources, label, extra, targets)
     for direction in directions:
         if direction not in ("inbound", "outbound"):
-            raise ParseError(f"direction must be Inbound or Outbound (got {direction!r})",
-                             body.span)
+            raise ParseError(
+                f"direction must be Inbound or Outbound (got {direction!r})", body.span
+            )
         getattr(nsg, direction).extend((priority, rule) for rule in rules)
 
 
 def _defaults(nsg: _Nsg, direction: str) -> list[Rule]:
     span = nsg.span
     if direction == "inbound":
-        vnet = _tag_terms(nsg, "VirtualNetwork", SRC, span)[0] + _tag_terms(
-            nsg, "VirtualNetwork", DST, span)[0]
+        vnet = (
+            _tag_terms(nsg, "VirtualNetwork", SRC, span)[0]
+            + _tag_terms(nsg, "VirtualNetwork", DST, span)[0]
+        )
         balancer = _tag_terms(nsg, "AzureLoadBalancer", SRC, span)[0]
-        named = [("AllowVnetInBound", 65000, vnet), ("AllowAzureLoadBalancerInBound", 65001,
-                                                    balancer)]
+        named = [
+            ("AllowVnetInBound", 65000, vnet),
+            ("AllowAzureLoadBalancerInBound", 65001, balancer),
+        ]
         rules = [_default_rule(nsg, name, number, term) for name, number, term in named]
         return rules
-    vnet = _tag_terms(nsg, "VirtualNetwork", SRC, span)[0] + _tag_terms(
-        nsg, "VirtualNetwork", DST, span)[0]
+    vnet = (
+        _tag_terms(nsg, "VirtualNetwork", SRC, span)[0]
+        + _tag_terms(nsg, "VirtualNetwork", DST, span)[0]
+    )
     rules = [_default_rule(nsg, "AllowVnetOutBound", 65000, vnet)]
     for term in _tag_terms(nsg, "Internet", DST, span):
         rules.append(_default_rule(nsg, "AllowInternetOutBound", 65001, term))
@@ -284,17 +351,29 @@ def _defaults(nsg: _Nsg, direction: str) -> list[Rule]:
 
 def _default_rule(nsg: _Nsg, name: str, priority: int, term: Term) -> Rule:
     label = f"{name} (priority {priority}) of {nsg.address}"
-    return Rule(nsg.span, term, ACCEPT, f"{nsg.address} default rule {name}",
-                implicit=True, label=label)
+    return Rule(
+        nsg.span,
+        term,
+        ACCEPT,
+        f"{nsg.address} default rule {name}",
+        implicit=True,
+        label=label,
+    )
 
 
-# --- NSGs ---------------------------------------------------------------------------------
+# --- NSGs -----------------------------------------------------------------------------
 
 
 def _new(instance: Instance, created: bool) -> _Nsg:
     resource = instance.resource
-    nsg = _Nsg(instance.address, resource.span, resource.file.path,
-               (resource.file.path, resource.span.line), dict(resource.directives), created)
+    nsg = _Nsg(
+        instance.address,
+        resource.span,
+        resource.file.path,
+        (resource.file.path, resource.span.line),
+        dict(resource.directives),
+        created,
+    )
     nsg.collector.diagnostics.extend(instance.diagnostics)
     return nsg
 
@@ -308,24 +387,38 @@ def _find_nsg(nsgs: list[tuple[Instance, _Nsg]], attr: Attr | None) -> list[_Nsg
         if path and len(path) >= 3 and path[0] == NSG and path[-1] == "name":
             address = f"{NSG}.{path[1]}"
             key = path[2] if len(path) == 4 else None
-            return [nsg for instance, nsg in nsgs
-                    if nsg.address.split("[")[0] == address
-                    and (key is None or isinstance(key, UnknownValue) or instance.key == key)]
+            return [
+                nsg
+                for instance, nsg in nsgs
+                if nsg.address.split("[")[0] == address
+                and (
+                    key is None or isinstance(key, UnknownValue) or instance.key == key
+                )
+            ]
         return []
     return [nsg for _, nsg in nsgs if nsg.name == value]
 
 
 def _draft(nsg: _Nsg) -> Draft:
-    draft = Draft(home=nsg.home, order=nsg.order, name=nsg.address, cloud="azure",
-                  layer="instance", directives=nsg.directives,
-                  diagnostics=nsg.collector.diagnostics, platform=(PLATFORM,))
+    draft = Draft(
+        home=nsg.home,
+        order=nsg.order,
+        name=nsg.address,
+        cloud="azure",
+        layer="instance",
+        directives=nsg.directives,
+        diagnostics=nsg.collector.diagnostics,
+        platform=(PLATFORM,),
+    )
     for direction, entries in (("inbound", nsg.inbound), ("outbound", nsg.outbound)):
         if not nsg.created and not entries:
             continue
         ordered = [rule for _, rule in sorted(entries, key=lambda item: item[0])]
         ordered += _defaults(nsg, direction)
         suffix = "InBound" if direction == "inbound" else "OutBound"
-        deny = policy(nsg.span, DROP, f"DenyAll{suffix} (priority 65500) of {nsg.address}")
+        deny = policy(
+            nsg.span, DROP, f"DenyAll{suffix} (priority 65500) of {nsg.address}"
+        )
         chain = Chain(f"{nsg.address} {direction}", tuple(ordered), deny)
         (draft.inbound if direction == "inbound" else draft.outbound).append(chain)
     return draft
@@ -355,9 +448,15 @@ def convert(module: TfModule) -> list[Draft]:
             attr = instance.body.attr("network_security_group_name")
             targets = _find_nsg(nsgs, attr)
             if not targets:
-                key = instance.address if attr is None else (
-                    attr.value.text if isinstance(attr.value, UnknownValue)
-                    else to_string(attr.value))
+                key = (
+                    instance.address
+                    if attr is None
+                    else (
+                        attr.value.text
+                        if isinstance(attr.value, UnknownValue)
+                        else to_string(attr.value)
+                    )
+                )
                 if key not in standalone:
                     standalone[key] = _new(instance, created=False)
                     ordered.append(standalone[key])

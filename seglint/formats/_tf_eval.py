@@ -40,7 +40,12 @@ from pyhcl2.nodes import (
 from pyhcl2.values import Boolean, Float, Integer, Null, String
 
 from seglint.formats._tf_functions import FUNCTIONS, NeedsUnknown
-from seglint.formats._tf_hcl import HclFile, heredoc_body, matching_brace, parse_expression
+from seglint.formats._tf_hcl import (
+    HclFile,
+    heredoc_body,
+    matching_brace,
+    parse_expression,
+)
 from seglint.formats._tf_values import (
     EvalError,
     TfSet,
@@ -57,7 +62,7 @@ from seglint.formats._tf_values import (
 
 logger = logging.getLogger(__name__)
 
-# Why a reference to each kind of root cannot be known before apply.
+# The reason, per root name, that a reference is unknown before apply.
 ROOT_REASONS = {
     "data": "data sources are not evaluated",
     "module": "module outputs are not evaluated",
@@ -68,6 +73,10 @@ ROOT_REASONS = {
     "each": "each is used outside a resource with for_each",
 }
 RESOURCE_REASON = "resource attributes are known only after apply"
+# Expression nodes one module may evaluate: about a second of CPython work
+# (measured on the development container), far above what firewall
+# configurations need.
+EVALUATION_BUDGET = 500_000
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _UNICODE_ESCAPE = re.compile(r"u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})")
@@ -107,7 +116,7 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where an AST's offsets point: a file and the offset the parsed text starts at."""
+    """The text an AST's offsets refer to: a file and the offset where parsing began."""
 
     file: HclFile
     base: int = 0
@@ -120,12 +129,25 @@ class Source:
 
 
 class Evaluator:
-    """Evaluates pyhcl2 expressions to Terraform values."""
+    """Evaluates pyhcl2 expressions to Terraform values.
 
-    def __init__(self, functions: dict[str, Callable[..., Value]] | None = None) -> None:
+    ``budget`` caps the number of expression nodes one evaluator visits, so
+    nested ``for`` expressions over large collections cannot hang the run.
+    Past it every evaluation fails, and the values become unknown.
+    """
+
+    def __init__(
+        self,
+        functions: dict[str, Callable[..., Value]] | None = None,
+        budget: int = EVALUATION_BUDGET,
+    ) -> None:
         self.functions = FUNCTIONS if functions is None else functions
+        self.budget = budget
 
     def eval(self, node: Node, scope: Scope, src: Source) -> Value:
+        self.budget -= 1
+        if self.budget < 0:
+            raise EvalError("the module needs too many evaluation steps")
         handler = getattr(self, f"_eval_{type(node).__name__}", None)
         if handler is None:
             raise EvalError(f"unsupported expression ({src.text(node)})")
@@ -151,8 +173,9 @@ class Evaluator:
         if heredoc is not None:
             raw, cut = heredoc_body(src.file.text, heredoc)
             text = src.file.text[heredoc.start : heredoc.end]
-            return self.template(raw, heredoc.body_start, scope, src, text,
-                                 escapes=False, dedent=cut)
+            return self.template(
+                raw, heredoc.body_start, scope, src, text, escapes=False, dedent=cut
+            )
         raw = src.file.text[start + 1 : node.span.end + src.base - 1]
         return self.template(raw, start + 1, scope, src, src.text(node), escapes=True)
 
@@ -180,7 +203,9 @@ class Evaluator:
             marker = _next_template_start(raw, position)
             chunk = raw[position:marker]
             if dedent:
-                chunk = _dedent(chunk, dedent, position == 0 or raw[position - 1] == "\n")
+                chunk = _dedent(
+                    chunk, dedent, position == 0 or raw[position - 1] == "\n"
+                )
             if strip_next:
                 chunk = chunk.lstrip()
                 strip_next = False
@@ -192,7 +217,9 @@ class Evaluator:
                 position = marker + 3
                 continue
             if raw.startswith("%{", marker):
-                return UnknownValue(text, "template directives (%{...}) are not evaluated")
+                return UnknownValue(
+                    text, "template directives (%{...}) are not evaluated"
+                )
             end = matching_brace(raw, marker + 2)
             if end >= len(raw):
                 raise EvalError(f"interpolation is not closed ({text})")
@@ -207,7 +234,9 @@ class Evaluator:
                 parts.append("".join(literal))
             literal = []
             expression = raw[inner_start:inner_end]
-            parts.append(self._interpolation(expression, offset + inner_start, scope, src))
+            parts.append(
+                self._interpolation(expression, offset + inner_start, scope, src)
+            )
             position = end + 1
         if "".join(literal):
             parts.append("".join(literal))
@@ -218,19 +247,27 @@ class Evaluator:
                 return part.derive(text)
         return "".join(to_string(part) for part in parts)
 
-    def _interpolation(self, expression: str, offset: int, scope: Scope, src: Source) -> Value:
+    def _interpolation(
+        self, expression: str, offset: int, scope: Scope, src: Source
+    ) -> Value:
         try:
             node = parse_expression(expression)
         except (UnexpectedInput, VisitError):
-            raise EvalError(f"invalid expression in template ({expression.strip()})") from None
+            raise EvalError(
+                f"invalid expression in template ({expression.strip()})"
+            ) from None
         return self.eval(node, scope, Source(src.file, offset))
 
     # --- collections ------------------------------------------------------------
 
-    def _eval_ArrayExpression(self, node: ArrayExpression, scope: Scope, src: Source) -> Value:
+    def _eval_ArrayExpression(
+        self, node: ArrayExpression, scope: Scope, src: Source
+    ) -> Value:
         return [self.eval(item, scope, src) for item in node.values]
 
-    def _eval_ObjectExpression(self, node: ObjectExpression, scope: Scope, src: Source) -> Value:
+    def _eval_ObjectExpression(
+        self, node: ObjectExpression, scope: Scope, src: Source
+    ) -> Value:
         result: dict[str, Value] = {}
         for key_node, value_node in node.fields.items():
             if isinstance(key_node, Identifier):
@@ -295,7 +332,9 @@ class Evaluator:
         if isinstance(on, list):
             index = to_number(key)
             if not isinstance(index, int) or not 0 <= index < len(on):
-                raise EvalError(f"index {key} is out of range for {len(on)} elements ({text})")
+                raise EvalError(
+                    f"index {key} is out of range for {len(on)} elements ({text})"
+                )
             return on[index]
         if isinstance(on, dict):
             name = to_string(key)
@@ -321,7 +360,12 @@ class Evaluator:
         on = self.eval(on_node, scope, src)
         if isinstance(on, UnknownValue):
             return on.derive(text)
-        items = [] if on is None else list(on) if isinstance(on, list) else [on]
+        if on is None:
+            items = []
+        elif isinstance(on, list):
+            items = list(on)
+        else:
+            items = [on]
         result = []
         for item in items:
             value = item
@@ -329,13 +373,17 @@ class Evaluator:
                 if isinstance(key, GetAttrKey):
                     value = self._get_attr(value, key, text)
                 elif isinstance(key, GetIndexKey):
-                    value = self._get_index(value, self.eval(key.expr, scope, src), text)
+                    value = self._get_index(
+                        value, self.eval(key.expr, scope, src), text
+                    )
             result.append(value)
         return result
 
     # --- operators --------------------------------------------------------------
 
-    def _eval_UnaryExpression(self, node: UnaryExpression, scope: Scope, src: Source) -> Value:
+    def _eval_UnaryExpression(
+        self, node: UnaryExpression, scope: Scope, src: Source
+    ) -> Value:
         value = self.eval(node.expr, scope, src)
         if isinstance(value, UnknownValue):
             return value.derive(src.text(node))
@@ -343,7 +391,9 @@ class Evaluator:
             return normalize_number(-to_number(value))
         return not to_bool(value)
 
-    def _eval_BinaryExpression(self, node: BinaryExpression, scope: Scope, src: Source) -> Value:
+    def _eval_BinaryExpression(
+        self, node: BinaryExpression, scope: Scope, src: Source
+    ) -> Value:
         op = node.op.type
         left = self.eval(node.left, scope, src)
         right = self.eval(node.right, scope, src)
@@ -448,7 +498,9 @@ class Evaluator:
 
     # --- function calls ---------------------------------------------------------
 
-    def _eval_FunctionCall(self, node: FunctionCall, scope: Scope, src: Source) -> Value:
+    def _eval_FunctionCall(
+        self, node: FunctionCall, scope: Scope, src: Source
+    ) -> Value:
         name = node.ident.name
         text = src.text(node)
         if name in ("try", "can"):
@@ -500,7 +552,11 @@ def _logic(op: str, left: Value, right: Value, text: str) -> Value:
     for side in (left, right):
         if isinstance(side, UnknownValue):
             return side.derive(text)
-    return to_bool(left) and to_bool(right) if op == "&&" else to_bool(left) or to_bool(right)
+    return (
+        to_bool(left) and to_bool(right)
+        if op == "&&"
+        else to_bool(left) or to_bool(right)
+    )
 
 
 def _next_template_start(raw: str, position: int) -> int:

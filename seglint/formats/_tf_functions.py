@@ -2,7 +2,7 @@
 
 Each function takes evaluated arguments and returns a value or raises
 :class:`EvalError`. The evaluator returns an unknown without calling the
-function when an argument is itself unknown; functions that look inside
+function when an argument is itself unknown. Functions that look inside
 their arguments return an unknown when they meet one there. ``try`` and
 ``can`` need their arguments unevaluated, so the evaluator implements them.
 Semantics follow the Terraform 1.x function reference; ``list`` and ``map``
@@ -30,8 +30,11 @@ from seglint.formats._tf_values import (
     type_name,
 )
 
-# Terraform's range() refuses to build more elements than this.
+# Terraform's range() refuses to build more elements than this (Terraform
+# function reference, "range").
 RANGE_LIMIT = 1024
+# A larger width or precision in format() would only build huge strings.
+FORMAT_WIDTH_LIMIT = 1000
 
 
 class NeedsUnknown(Exception):
@@ -100,7 +103,9 @@ def _toset(value: Value) -> Value:
     items = _distinct(_sequence(value, "toset"))
     if all(isinstance(item, str) for item in items):
         items = sorted(items)
-    elif all(isinstance(item, (int, float)) and not isinstance(item, bool) for item in items):
+    elif all(
+        isinstance(item, (int, float)) and not isinstance(item, bool) for item in items
+    ):
         items = sorted(items)
     return TfSet(items)
 
@@ -121,7 +126,9 @@ def _tonumber(value: Value) -> Value:
     return None if value is None else to_number(value)
 
 
-def _network(prefix: Value, function: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+def _network(
+    prefix: Value, function: str
+) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         return ipaddress.ip_network(to_string(prefix), strict=False)
     except ValueError:
@@ -189,6 +196,9 @@ def _pad(text: str, flags: str, width: str) -> str:
 def _format_one(match: re.Match[str], value: Value) -> str:
     flags, width = match.group("flags"), match.group("width") or ""
     precision, verb = match.group("precision"), match.group("verb")
+    for number in (width, precision):
+        if number and int(number) > FORMAT_WIDTH_LIMIT:
+            raise EvalError(f"format: width or precision too large ({number})")
     if verb in "sv":
         if verb == "v" and not isinstance(value, str):
             text = json.dumps(value, separators=(",", ":"))
@@ -263,7 +273,8 @@ def _range(*args: Value) -> Value:
     numbers = [to_number(arg) for arg in args]
     if not 1 <= len(numbers) <= 3:
         raise EvalError(f"range: 1 to 3 arguments are required, got {len(numbers)}")
-    start, step = 0, 1
+    start: int | float = 0
+    step: int | float = 1
     if len(numbers) == 1:
         limit = numbers[0]
     else:
@@ -309,7 +320,9 @@ def _compact(value: Value) -> Value:
 def _length(value: Value) -> Value:
     if isinstance(value, (str, list, dict)):
         return len(value)
-    raise EvalError(f"length: a collection or string is required, got {type_name(value)}")
+    raise EvalError(
+        f"length: a collection or string is required, got {type_name(value)}"
+    )
 
 
 def _element(value: Value, index: Value) -> Value:
@@ -334,7 +347,9 @@ def _values(value: Value) -> Value:
 def _contains(value: Value, wanted: Value) -> Value:
     items = _sequence(value, "contains")
     _check_known(wanted)
-    if any(not isinstance(item, UnknownValue) and tf_equal(item, wanted) for item in items):
+    if any(
+        not isinstance(item, UnknownValue) and tf_equal(item, wanted) for item in items
+    ):
         return True
     _check_known(items)
     return False
@@ -354,7 +369,9 @@ def _list(*items: Value) -> Value:
 
 def _map(*items: Value) -> Value:
     if len(items) % 2:
-        raise EvalError("map: an even number of arguments (key, value, ...) is required")
+        raise EvalError(
+            "map: an even number of arguments (key, value, ...) is required"
+        )
     return {to_string(items[i]): items[i + 1] for i in range(0, len(items), 2)}
 
 

@@ -5,10 +5,10 @@ resources. For each direction, rules apply in priority order (lowest number
 first, default 1000), a deny before an allow of equal priority, first match
 wins, accepts are stateful. The implied rules at priority 65535 deny all
 ingress and allow all egress. Target tags and service accounts decide which
-instances a rule applies to, so there is one ruleset per network and target:
-the instances without targeted rules, and one per target tag or service
-account (an instance with several tags is not modelled as such). Source tags
-and service accounts are Unknown sources. An ingress rule with no source at
+instances a rule applies to. So there is one ruleset per network and target:
+one for the instances that no targeted rule names, and one per target tag or
+service account. An instance with several tags is not modelled as such.
+Source tags and service accounts are Unknown sources. An ingress rule with no source at
 all gets 0.0.0.0/0, and an egress rule with no destination gets 0.0.0.0/0,
 as the Compute Engine API fills them in.
 
@@ -43,7 +43,15 @@ from seglint.space import DPORT, DST, SRC, addresses
 logger = logging.getLogger(__name__)
 
 FIREWALL = "google_compute_firewall"
-PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "esp": 50, "ah": 51, "sctp": 132, "ipip": 4}
+PROTOCOLS = {
+    "tcp": 6,
+    "udp": 17,
+    "icmp": 1,
+    "esp": 50,
+    "ah": 51,
+    "sctp": 132,
+    "ipip": 4,
+}
 PORT_PROTOCOLS = (6, 17, 132)
 DEFAULT_PRIORITY = 1000
 ANYWHERE_V4 = addresses(["0.0.0.0/0"])
@@ -104,7 +112,9 @@ def _service(collector: Collector, block: Body) -> Service:
     return Service(proto_term(number), term or ())
 
 
-def _opaque(collector: Collector, attr: Attr | None, role: str, what: str) -> list[Term]:
+def _opaque(
+    collector: Collector, attr: Attr | None, role: str, what: str
+) -> list[Term]:
     if attr is None or attr.value in (None, [], ""):
         return []
     if isinstance(attr.value, UnknownValue):
@@ -121,20 +131,31 @@ def _has_ranges(attr: Attr | None) -> bool:
     return any(item not in (None, "") for item in items)
 
 
-def _peers(collector: Collector, body: Body, direction: str) -> tuple[list[Peer], list[Peer]]:
+def _peers(
+    collector: Collector, body: Body, direction: str
+) -> tuple[list[Peer], list[Peer]]:
     """Return (sources, destinations) of a firewall for one direction."""
     sources: list[Peer] = []
     ranges = body.attr("source_ranges")
     if _has_ranges(ranges):
-        sources += [Peer("source_ranges", t) for t in address_terms(collector, ranges, SRC, "src")]
-    for name, what in (("source_tags", "instances by network tag"),
-                       ("source_service_accounts", "instances by service account")):
-        sources += [Peer(name, t) for t in _opaque(collector, body.attr(name), "src", what)]
+        sources += [
+            Peer("source_ranges", t)
+            for t in address_terms(collector, ranges, SRC, "src")
+        ]
+    for name, what in (
+        ("source_tags", "instances by network tag"),
+        ("source_service_accounts", "instances by service account"),
+    ):
+        sources += [
+            Peer(name, t) for t in _opaque(collector, body.attr(name), "src", what)
+        ]
     destinations: list[Peer] = []
     ranges = body.attr("destination_ranges")
     if _has_ranges(ranges):
-        destinations += [Peer("destination_ranges", t)
-                         for t in address_terms(collector, ranges, DST, "dst")]
+        destinations += [
+            Peer("destination_ranges", t)
+            for t in address_terms(collector, ranges, DST, "dst")
+        ]
     if direction == "ingress":
         if not sources:
             sources = [Peer("", (Match(SRC, ANYWHERE_V4),))]
@@ -144,9 +165,14 @@ def _peers(collector: Collector, body: Body, direction: str) -> tuple[list[Peer]
     return sources or [Peer("", ())], destinations
 
 
-def _targets(collector: Collector, body: Body) -> tuple[set[Target] | None, Unknown | None]:
+def _targets(
+    collector: Collector, body: Body
+) -> tuple[set[Target] | None, Unknown | None]:
     found: set[Target] = set()
-    for name, kind in (("target_tags", "tag"), ("target_service_accounts", "service account")):
+    for name, kind in (
+        ("target_tags", "tag"),
+        ("target_service_accounts", "service account"),
+    ):
         attr = body.attr(name)
         if attr is None or attr.value in (None, []):
             continue
@@ -168,7 +194,9 @@ def _direction(collector: Collector, body: Body) -> tuple[str, Term]:
         return "both", (collector.unknown(attr, "direction", attr.value),)
     text = to_string(attr.value).strip().lower()
     if text not in ("ingress", "egress"):
-        raise ParseError(f"direction must be INGRESS or EGRESS (got {attr.value!r})", attr.span)
+        raise ParseError(
+            f"direction must be INGRESS or EGRESS (got {attr.value!r})", attr.span
+        )
     return text, ()
 
 
@@ -178,19 +206,27 @@ def _entry(instance: Instance) -> _Entry:
     collector.diagnostics.extend(instance.diagnostics)
     disabled = body.attr("disabled")
     if disabled is not None and disabled.value is True:
-        collector.note(f"{instance.address} is disabled (disabled = true) and not "
-                       "evaluated", disabled.span)
+        collector.note(
+            f"{instance.address} is disabled (disabled = true) and not evaluated",
+            disabled.span,
+        )
         return _Entry(instance, "", "", 0, [], None, None, collector.diagnostics)
     if disabled is not None and isinstance(disabled.value, UnknownValue):
-        collector.warn(f"disabled is unknown ({disabled.value.text}); the rule is checked "
-                       "as enabled", disabled.span)
+        collector.warn(
+            f"disabled is unknown ({disabled.value.text}); the rule is checked "
+            "as enabled",
+            disabled.span,
+        )
     direction, direction_term = _direction(collector, body)
     priority_attr = body.attr("priority")
     priority: float = DEFAULT_PRIORITY
     if priority_attr is not None:
         if isinstance(priority_attr.value, UnknownValue):
-            collector.warn(f"priority is unknown ({priority_attr.value.text}); the rule is "
-                           f"checked at priority {DEFAULT_PRIORITY}", priority_attr.span)
+            collector.warn(
+                f"priority is unknown ({priority_attr.value.text}); the rule is "
+                f"checked at priority {DEFAULT_PRIORITY}",
+                priority_attr.span,
+            )
         else:
             priority = number_of(priority_attr, 0, 65535)
     targets, target_unknown = _targets(collector, body)
@@ -198,27 +234,57 @@ def _entry(instance: Instance) -> _Entry:
     for kind, action, rank in (("deny", DROP, 0), ("allow", ACCEPT, 1)):
         for number, block in enumerate(body.blocks(kind)):
             service = _service(collector, block)
-            rules += [(side, rank, rule) for side, rule in
-                      _rules(collector, body, block, kind, number, action, service, direction,
-                             direction_term, instance.address)]
+            rules += [
+                (side, rank, rule)
+                for side, rule in _rules(
+                    collector,
+                    body,
+                    block,
+                    kind,
+                    number,
+                    action,
+                    service,
+                    direction,
+                    direction_term,
+                    instance.address,
+                )
+            ]
     network = _network_key(body.attr("network"))
-    return _Entry(instance, network, direction, priority, rules, targets, target_unknown,
-                  collector.diagnostics)
+    return _Entry(
+        instance,
+        network,
+        direction,
+        priority,
+        rules,
+        targets,
+        target_unknown,
+        collector.diagnostics,
+    )
 
 
-def _rules(collector: Collector, body: Body, block: Body, kind: str, number: int,
-           action: Action, service: Service, direction: str, direction_term: Term,
-           address: str) -> list[tuple[str, Rule]]:
+def _rules(
+    collector: Collector,
+    body: Body,
+    block: Body,
+    kind: str,
+    number: int,
+    action: Action,
+    service: Service,
+    direction: str,
+    direction_term: Term,
+    address: str,
+) -> list[tuple[str, Rule]]:
     result = []
-    for side in (["ingress", "egress"] if direction == "both" else [direction]):
+    for side in ["ingress", "egress"] if direction == "both" else [direction]:
         sources, destinations = _peers(collector, body, side)
         text = f"{body.text} [{kind} {number + 1}]"
         if direction == "both":
             text += f" [{side}]"
         extra = collector.existence(block) + direction_term
         label = f"{address} ({kind}, {side})"
-        rules = make_rules(body, action, [service], sources, label, extra, destinations,
-                           text=text)
+        rules = make_rules(
+            body, action, [service], sources, label, extra, destinations, text=text
+        )
         result += [(side, rule) for rule in rules]
     return result
 
@@ -247,8 +313,13 @@ def _chain(entries: list[_Entry], side: str, name: str, default: Rule) -> Chain:
             if rule_side != side:
                 continue
             if entry.target_unknown is not None:
-                rule = Rule(rule.span, (*rule.conditions, entry.target_unknown), rule.action,
-                            rule.text, label=rule.label)
+                rule = Rule(
+                    rule.span,
+                    (*rule.conditions, entry.target_unknown),
+                    rule.action,
+                    rule.text,
+                    label=rule.label,
+                )
             ranked.append((entry.priority, rank, entry.order, rule))
     # Lower priority numbers first, a deny before an allow of the same priority.
     ranked.sort(key=lambda item: item[:3])
@@ -286,7 +357,9 @@ def convert(module: TfModule) -> list[Draft]:
     return drafts
 
 
-def _draft(network: str, scope: Target | None, entries: list[_Entry], reported: set[int]) -> Draft:
+def _draft(
+    network: str, scope: Target | None, entries: list[_Entry], reported: set[int]
+) -> Draft:
     first = entries[0]
     resource = first.instance.resource
     addresses_in = {entry.instance.address for entry in entries}
@@ -297,10 +370,18 @@ def _draft(network: str, scope: Target | None, entries: list[_Entry], reported: 
         name += f" ({scope[0]} {scope[1]})" if scope else " (every instance)"
     span: Span = resource.span
     where = f"network {network}" + (f" {scope[0]} {scope[1]}" if scope else "")
-    ingress = _chain(entries, "ingress", f"{where} ingress",
-                     policy(span, DROP, f"implied deny ingress (priority 65535) of {where}"))
-    egress = _chain(entries, "egress", f"{where} egress",
-                    policy(span, ACCEPT, f"implied allow egress (priority 65535) of {where}"))
+    ingress = _chain(
+        entries,
+        "ingress",
+        f"{where} ingress",
+        policy(span, DROP, f"implied deny ingress (priority 65535) of {where}"),
+    )
+    egress = _chain(
+        entries,
+        "egress",
+        f"{where} egress",
+        policy(span, ACCEPT, f"implied allow egress (priority 65535) of {where}"),
+    )
     directives: dict[str, str] = {}
     diagnostics: list[Diagnostic] = []
     for entry in entries:
@@ -311,6 +392,14 @@ def _draft(network: str, scope: Target | None, entries: list[_Entry], reported: 
         if id(entry) not in reported:
             reported.add(id(entry))
             diagnostics.extend(entry.diagnostics)
-    return Draft(home=resource.file.path, order=(span.path, span.line), name=name,
-                 cloud="gcp", layer="instance", inbound=[ingress], outbound=[egress],
-                 directives=directives, diagnostics=diagnostics)
+    return Draft(
+        home=resource.file.path,
+        order=(span.path, span.line),
+        name=name,
+        cloud="gcp",
+        layer="instance",
+        inbound=[ingress],
+        outbound=[egress],
+        directives=directives,
+        diagnostics=diagnostics,
+    )

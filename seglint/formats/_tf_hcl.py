@@ -8,13 +8,14 @@ nodes) and this module adds what a linter needs on top:
 * line and column spans from pyhcl2's character offsets, with a block's end
   at its closing brace (pyhcl2's block spans run on over the newlines and
   comments that follow the brace);
-* a pre-pass over the text that finds heredocs with HCL's rules (the closing
-  line holds only the delimiter, optionally indented) and replaces each one
-  by a blank string literal of the same length, so offsets and line numbers
-  stay the same. pyhcl2's heredoc pattern ends a heredoc at the first
-  delimiter that starts a line, even as a prefix of a longer word, needs a
-  non-empty body and keeps tabs that ``<<-`` must strip. An unterminated
-  heredoc, string or comment is a :class:`ParseError` at its opening line.
+* a pre-pass over the text that finds heredocs with HCL's rules: the closing
+  line holds only the delimiter, optionally indented. It replaces each
+  heredoc by a blank string literal of the same length, so offsets and line
+  numbers stay the same. pyhcl2's own heredoc pattern ends a heredoc at the
+  first delimiter that starts a line, even as a prefix of a longer word. It
+  also needs a non-empty body and keeps the tabs that ``<<-`` must strip.
+  An unterminated heredoc, string or comment is a :class:`ParseError` at
+  its opening line.
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ from importlib.resources import files as package_files
 from pathlib import Path
 
 import lark
-from lark import Lark, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
-from lark import UnexpectedToken
+from lark import (
+    Lark,
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 from lark.exceptions import VisitError
 from pyagnostics.spans import SourceId, SourceSpan
 from pyhcl2.nodes import Block, Expression, Module, Node, Stmt
@@ -105,7 +111,9 @@ def _cache_location(name: str) -> Path | None:
     """Return the cache file path, creating a private directory; None if unusable."""
     if os.environ.get("SEGLINT_NO_CACHE"):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache"
+    )
     directory = Path(base) / "seglint"
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -142,7 +150,7 @@ def _store(parser: Lark, location: Path) -> None:
             temporary.unlink()
 
 
-# --- positions ---------------------------------------------------------------
+# --- positions ------------------------------------------------------------------------
 
 
 class LineIndex:
@@ -165,7 +173,7 @@ class LineIndex:
         return Span(path, line, column, end_line, end_column)
 
 
-# --- pre-pass ------------------------------------------------------------------
+# --- pre-pass -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +189,7 @@ class Heredoc:
 
 @dataclass
 class Scan:
-    """What the pre-pass found: the text for Lark, heredocs and comment ranges."""
+    """The pre-pass result: the text for Lark, the heredocs and the comment ranges."""
 
     prepared: str
     heredocs: dict[int, Heredoc] = field(default_factory=dict)
@@ -331,12 +339,12 @@ def heredoc_body(text: str, heredoc: Heredoc) -> tuple[str, int]:
 
 
 def matching_brace(text: str, start: int) -> int:
-    """Return the offset of the ``}`` that closes the interpolation opened before ``start``."""
+    """Return the offset of the ``}`` that closes an interpolation at ``start``."""
     scanner = _Scanner(text, "")
     return scanner.code(start, interpolation=True)
 
 
-# --- parsed files --------------------------------------------------------------
+# --- parsed files ---------------------------------------------------------------------
 
 
 @dataclass
@@ -389,7 +397,7 @@ class HclFile:
         return end
 
     def directives_above(self, line: int) -> dict[str, str]:
-        """Return ``# seglint: key=value`` pairs in the comment lines right above ``line``."""
+        """Return the ``# seglint: key=value`` pairs in the comments above ``line``."""
         found: dict[str, str] = {}
         number = line - 1
         while number >= 1:
@@ -431,7 +439,9 @@ def _describe_expected(parser: Lark, names: set[str] | frozenset[str]) -> str:
     return ", ".join(sorted(shown))
 
 
-def _syntax_error(exc: UnexpectedInput, index: LineIndex, path: str, text: str) -> ParseError:
+def _syntax_error(
+    exc: UnexpectedInput, index: LineIndex, path: str, text: str
+) -> ParseError:
     parser = hcl_parser()
     if isinstance(exc, UnexpectedToken):
         offset = exc.token.start_pos if exc.token.start_pos is not None else len(text)
@@ -471,9 +481,15 @@ def parse_hcl(text: str, path: str) -> HclFile:
         raise ParseError(
             f"cannot read the HCL syntax tree ({exc.orig_exc})", Span(path, 1)
         ) from None
+    except RecursionError:
+        raise ParseError(
+            "expressions are nested too deeply to parse", Span(path, 1)
+        ) from None
     if not isinstance(body, list):
         # An empty file parses to the bare start tree without statements.
-        body = [stmt for stmt in getattr(body, "children", []) if isinstance(stmt, Stmt)]
+        body = [
+            stmt for stmt in getattr(body, "children", []) if isinstance(stmt, Stmt)
+        ]
     module = Module(body, span=SourceSpan(0, len(text), source_id=SourceId()))
     return HclFile(path, text, module, index, scan.heredocs, scan.comments)
 

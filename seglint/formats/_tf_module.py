@@ -1,11 +1,12 @@
 """A Terraform module as seglint reads it: all ``.tf`` files of one directory.
 
-The module's evaluation scope holds the variables (``default``, then
-``terraform.tfvars``, ``terraform.tfvars.json`` and ``*.auto.tfvars[.json]``
-in lexical order, later files winning, as Terraform loads them) and the
-locals, evaluated on first use so that each local sees the ones it depends
-on; a cycle among locals is an error. Resources expand by ``count`` and
-``for_each``; their nested blocks expand ``dynamic`` blocks.
+The module's evaluation scope holds the variables and the locals. A
+variable takes its ``default``, then the values of ``terraform.tfvars``,
+``terraform.tfvars.json`` and ``*.auto.tfvars[.json]`` in lexical order,
+later files winning, as Terraform loads them. Each local is evaluated on
+first use, so it sees the locals it depends on, and a cycle is an error.
+Resources expand by ``count`` and ``for_each``, and their nested blocks
+expand ``dynamic`` blocks.
 
 Every file is read through :class:`FileAccess`, so nothing outside the
 checked tree is read. The analysis of a directory is cached per process,
@@ -41,9 +42,12 @@ from seglint.ir import Diagnostic, ParseError, Span
 logger = logging.getLogger(__name__)
 
 _CACHE_SIZE = 16
+# More instances of one resource than this are rejected rather than checked
+# one by one; firewall resources come in far smaller numbers.
+INSTANCE_LIMIT = 1000
 
 
-# --- evaluated blocks ------------------------------------------------------------
+# --- evaluated blocks -----------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +162,11 @@ class AstBody(Body):
     def _dynamic(self, block: Block, kind: str) -> list[Body]:
         dynamic = AstBody(self.file, block, self.scope, self.evaluator)
         content = next(
-            (b for b in block.body if isinstance(b, Block) and b.type.name == "content"),
+            (
+                b
+                for b in block.body
+                if isinstance(b, Block) and b.type.name == "content"
+            ),
             None,
         )
         if content is None:
@@ -173,8 +181,16 @@ class AstBody(Body):
             unknown = UnknownValue(value.text, value.reason)
             names = {iterator: {"key": unknown, "value": unknown}}
             return [
-                AstBody(self.file, content, self.scope.child(names), self.evaluator,
-                        dynamic.span, dynamic.text, f"{iterator}.key=?", value)
+                AstBody(
+                    self.file,
+                    content,
+                    self.scope.child(names),
+                    self.evaluator,
+                    dynamic.span,
+                    dynamic.text,
+                    f"{iterator}.key=?",
+                    value,
+                )
             ]
         try:
             pairs = [] if value is None else iterate(value)
@@ -184,8 +200,15 @@ class AstBody(Body):
         for key, item in pairs:
             names = {iterator: {"key": key, "value": item}}
             bodies.append(
-                AstBody(self.file, content, self.scope.child(names), self.evaluator,
-                        dynamic.span, dynamic.text, f"{iterator}.key={_show(key)}")
+                AstBody(
+                    self.file,
+                    content,
+                    self.scope.child(names),
+                    self.evaluator,
+                    dynamic.span,
+                    dynamic.text,
+                    f"{iterator}.key={_show(key)}",
+                )
             )
         return bodies
 
@@ -195,9 +218,13 @@ class AstBody(Body):
         bodies: list[Body] = []
         for number, item in enumerate(items):
             if isinstance(item, dict):
-                bodies.append(ValueBody(self.file, item, attr, f"{stmt.key.name}[{number}]"))
+                bodies.append(
+                    ValueBody(self.file, item, attr, f"{stmt.key.name}[{number}]")
+                )
             elif isinstance(item, UnknownValue):
-                bodies.append(ValueBody(self.file, {}, attr, f"{stmt.key.name}[{number}]", item))
+                bodies.append(
+                    ValueBody(self.file, {}, attr, f"{stmt.key.name}[{number}]", item)
+                )
         return bodies
 
 
@@ -212,7 +239,9 @@ class ValueBody(Body):
         instance: str,
         exists: UnknownValue | None = None,
     ) -> None:
-        super().__init__(file, origin.span, f"{origin.name} = {origin.text}", instance, exists)
+        super().__init__(
+            file, origin.span, f"{origin.name} = {origin.text}", instance, exists
+        )
         self.values = values
         self.origin = origin
 
@@ -222,8 +251,10 @@ class ValueBody(Body):
         if name not in self.values:
             return None
         value = self.values[name]
-        text = value.text if isinstance(value, UnknownValue) else json.dumps(
-            value, default=str
+        text = (
+            value.text
+            if isinstance(value, UnknownValue)
+            else json.dumps(value, default=str)
         )
         return Attr(name, value, self.origin.span, text)
 
@@ -252,7 +283,7 @@ def _show(key: Value) -> str:
     return json.dumps(key) if isinstance(key, str) else str(key)
 
 
-# --- resources --------------------------------------------------------------------
+# --- resources ------------------------------------------------------------------------
 
 
 @dataclass
@@ -291,11 +322,13 @@ class LocalsCycle(Exception):
 class Locals(Namespace):
     """``local.*``: each local is evaluated on first use, after the ones it reads."""
 
-    def __init__(self, definitions: dict[str, tuple[HclFile, Attribute]]) -> None:
+    def __init__(
+        self, definitions: dict[str, tuple[HclFile, Attribute]], evaluator: Evaluator
+    ) -> None:
         super().__init__("local")
         self.definitions = definitions
         self.pending: list[str] = []
-        self.evaluator = Evaluator()
+        self.evaluator = evaluator
         self.scope = Scope({})
 
     def get(self, key: str, text: str) -> Value:
@@ -320,7 +353,9 @@ class Locals(Namespace):
 class TfModule:
     """The analysed module: files, scope, resources and module-level errors."""
 
-    def __init__(self, files: list[HclFile], tfvars: list[tuple[str, dict[str, Value]]]) -> None:
+    def __init__(
+        self, files: list[HclFile], tfvars: list[tuple[str, dict[str, Value]]]
+    ) -> None:
         self.files = files
         self.evaluator = Evaluator()
         self.errors: dict[str, ParseError] = {}
@@ -340,15 +375,23 @@ class TfModule:
                 elif block.type.name == "resource" and len(labels) == 2:
                     span = file.span(block)
                     self.resources.append(
-                        Resource(labels[0], labels[1], file, block, span,
-                                 file.directives_above(span.line))
+                        Resource(
+                            labels[0],
+                            labels[1],
+                            file,
+                            block,
+                            span,
+                            file.directives_above(span.line),
+                        )
                     )
-        self.locals = Locals(definitions)
+        self.locals = Locals(definitions, self.evaluator)
         self.scope = Scope({"var": Namespace("var", variables), "local": self.locals})
         self.locals.scope = self.scope
         self._evaluate_locals()
 
-    def _variables(self, tfvars: list[tuple[str, dict[str, Value]]]) -> dict[str, Value]:
+    def _variables(
+        self, tfvars: list[tuple[str, dict[str, Value]]]
+    ) -> dict[str, Value]:
         variables: dict[str, Value] = {}
         empty = Scope({})
         for file in self.files:
@@ -392,7 +435,7 @@ class TfModule:
                         )
 
     def fail(self, error: ParseError) -> None:
-        """Record an error of one resource; the file holding it raises it when parsed."""
+        """Record a resource's error; the file holding it raises it when parsed."""
         self.errors.setdefault(error.span.path, error)
 
     def resources_of(self, *types: str) -> list[Resource]:
@@ -417,18 +460,29 @@ class TfModule:
             return self._expand_for_each(resource, for_each)
         return [Instance(resource, None, resource.address, self._body(resource, {}))]
 
-    def _body(self, resource: Resource, names: dict[str, Value], instance: str = "") -> AstBody:
+    def _body(
+        self, resource: Resource, names: dict[str, Value], instance: str = ""
+    ) -> AstBody:
         scope = self.scope.child(names) if names else self.scope
-        return AstBody(resource.file, resource.block, scope, self.evaluator,
-                       resource.span, None, instance)
+        return AstBody(
+            resource.file,
+            resource.block,
+            scope,
+            self.evaluator,
+            resource.span,
+            None,
+            instance,
+        )
 
-    def _unknown_expansion(self, resource: Resource, attr: Attr, names: dict[str, Value]) -> list[Instance]:
+    def _unknown_expansion(
+        self, resource: Resource, attr: Attr, names: dict[str, Value]
+    ) -> list[Instance]:
         unknown = attr.value
         assert isinstance(unknown, UnknownValue)
         note = Diagnostic(
             "SEG902",
-            f"{attr.name} of {resource.address} is unknown ({unknown.reason}: "
-            f"{unknown.text}); it is checked as one instance",
+            f"{attr.name} of {resource.address} is unknown ({unknown.text}: "
+            f"{unknown.reason}); it is checked as one instance",
             attr.span,
         )
         body = self._body(resource, names, f"{attr.name}=?")
@@ -437,14 +491,23 @@ class TfModule:
     def _expand_count(self, resource: Resource, count: Attr) -> list[Instance]:
         if isinstance(count.value, UnknownValue):
             unknown = UnknownValue("count.index", count.value.reason)
-            return self._unknown_expansion(resource, count, {"count": {"index": unknown}})
+            return self._unknown_expansion(
+                resource, count, {"count": {"index": unknown}}
+            )
         try:
             total = to_integer(count.value)
         except EvalError as exc:
             raise ParseError(f"invalid count ({exc.message})", count.span) from None
+        _check_instances(total, count)
         return [
-            Instance(resource, index, f"{resource.address}[{index}]",
-                     self._body(resource, {"count": {"index": index}}, f"count.index={index}"))
+            Instance(
+                resource,
+                index,
+                f"{resource.address}[{index}]",
+                self._body(
+                    resource, {"count": {"index": index}}, f"count.index={index}"
+                ),
+            )
             for index in range(max(total, 0))
         ]
 
@@ -459,24 +522,44 @@ class TfModule:
         try:
             pairs = [] if value is None else iterate(value)
         except EvalError as exc:
-            raise ParseError(f"invalid for_each ({exc.message})", for_each.span) from None
+            raise ParseError(
+                f"invalid for_each ({exc.message})", for_each.span
+            ) from None
+        _check_instances(len(pairs), for_each)
         instances = []
         for key, item in pairs:
             if isinstance(key, UnknownValue):
                 return self._unknown_expansion(
-                    resource, Attr("for_each", key, for_each.span, for_each.text),
+                    resource,
+                    Attr("for_each", key, for_each.span, for_each.text),
                     {"each": {"key": key, "value": item}},
                 )
             name = to_string(key)
             instances.append(
-                Instance(resource, name, f"{resource.address}[{json.dumps(name)}]",
-                         self._body(resource, {"each": {"key": name, "value": item}},
-                                    f"each.key={json.dumps(name)}"))
+                Instance(
+                    resource,
+                    name,
+                    f"{resource.address}[{json.dumps(name)}]",
+                    self._body(
+                        resource,
+                        {"each": {"key": name, "value": item}},
+                        f"each.key={json.dumps(name)}",
+                    ),
+                )
             )
         return instances
 
 
-# --- loading ------------------------------------------------------------------------
+def _check_instances(total: int, attr: Attr) -> None:
+    if total > INSTANCE_LIMIT:
+        raise ParseError(
+            f"{attr.name} creates too many instances to check "
+            f"({total} > {INSTANCE_LIMIT})",
+            attr.span,
+        )
+
+
+# --- loading --------------------------------------------------------------------------
 
 _parsed: OrderedDict[tuple[str, str], HclFile | ParseError] = OrderedDict()
 _modules: OrderedDict[tuple[object, ...], TfModule] = OrderedDict()
@@ -514,7 +597,9 @@ def _read_tfvars(text: str, path: str) -> dict[str, Value]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ParseError(f"invalid JSON ({exc.msg})", Span(path, exc.lineno, exc.colno)) from None
+            raise ParseError(
+                f"invalid JSON ({exc.msg})", Span(path, exc.lineno, exc.colno)
+            ) from None
         if not isinstance(data, dict):
             raise ParseError("a tfvars JSON file must hold an object", Span(path, 1))
         return data
@@ -526,7 +611,9 @@ def _read_tfvars(text: str, path: str) -> dict[str, Value]:
             try:
                 values[stmt.key.name] = evaluator.eval(stmt.value, empty, Source(file))
             except EvalError as exc:
-                raise ParseError(f"invalid value ({exc.message})", file.span(stmt)) from None
+                raise ParseError(
+                    f"invalid value ({exc.message})", file.span(stmt)
+                ) from None
     return values
 
 
@@ -543,7 +630,9 @@ def load_module(source: SourceFile, files: FileAccess) -> TfModule:
             seen_source = True
             continue
         try:
-            texts.append((sibling_path(source, location), files.read(location, where).text))
+            texts.append(
+                (sibling_path(source, location), files.read(location, where).text)
+            )
         except ParseError as exc:
             logger.debug("skipping sibling %s: %s", location, exc.message)
     if not seen_source:
@@ -551,13 +640,16 @@ def load_module(source: SourceFile, files: FileAccess) -> TfModule:
     var_files = files.glob(directory, "terraform.tfvars")
     var_files += files.glob(directory, "terraform.tfvars.json")
     var_files += sorted(
-        files.glob(directory, "*.auto.tfvars") + files.glob(directory, "*.auto.tfvars.json"),
+        files.glob(directory, "*.auto.tfvars")
+        + files.glob(directory, "*.auto.tfvars.json"),
         key=lambda location: location.name,
     )
     var_texts: list[tuple[str, str]] = []
     for location in var_files:
         try:
-            var_texts.append((sibling_path(source, location), files.read(location, where).text))
+            var_texts.append(
+                (sibling_path(source, location), files.read(location, where).text)
+            )
         except ParseError as exc:
             logger.debug("skipping tfvars %s: %s", location, exc.message)
 
@@ -590,4 +682,3 @@ def load_module(source: SourceFile, files: FileAccess) -> TfModule:
         module.errors.setdefault(parsed[0].path, tfvars_error)
     _remember(_modules, key, module, _CACHE_SIZE)
     return module
-

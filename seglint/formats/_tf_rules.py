@@ -3,9 +3,9 @@
 A rule's match is built from *services* (protocol conditions and port
 conditions) and *peers* (address conditions, one term per kind of source
 or destination). Each service and peer term becomes one IR rule with the
-span of its block: for accepts in a first-match chain, consecutive rules
-with the same action are the union of their matches, so a block with
-``cidr_blocks`` and ``self = true`` accepts what either source allows.
+span of its block. In a first-match chain, consecutive rules with the same
+action match the union of their matches. So a block with ``cidr_blocks``
+and ``self = true`` accepts what either source allows.
 """
 
 from __future__ import annotations
@@ -15,8 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from seglint.formats._tf_module import Attr, Body
-from seglint.formats._tf_values import UnknownValue, Value, to_integer, to_string
-from seglint.formats._tf_values import EvalError
+from seglint.formats._tf_values import (
+    EvalError,
+    UnknownValue,
+    Value,
+    to_integer,
+    to_string,
+)
 from seglint.ir import (
     Action,
     Chain,
@@ -47,7 +52,8 @@ PROTOCOL_NUMBERS = {
     "sctp": 132,
 }
 ICMP_PROTOCOLS = (1, 58)
-LOOPBACK = Ruleset.__dataclass_fields__["loopback"].default
+# The core's default loopback interface names, extended for platform traffic.
+LOOPBACK = Ruleset("", "terraform", {}, {}).loopback
 ACCEPT = Action("accept", stateful=True)
 ACCEPT_STATELESS = Action("accept", stateful=False)
 DROP = Action("drop")
@@ -94,17 +100,24 @@ class Collector:
     def unknown(self, attr: Attr, role: str, value: UnknownValue) -> Unknown:
         """Return the condition for an unknown value of ``attr`` and warn once."""
         self.warn(
-            f"{attr.name} is unknown ({value.reason}: {value.text}); "
+            f"{attr.name} is unknown ({value.text}: {value.reason}); "
             "checks that depend on it report may",
             attr.span,
         )
-        return Unknown(f"{attr.name} = {value.text}", attr.span, f"terraform:{role}:{value.text}")
+        return Unknown(
+            f"{attr.name} = {value.text}", attr.span, f"terraform:{role}:{value.text}"
+        )
 
     def opaque(self, attr: Attr, role: str, what: str) -> Unknown:
         """Return the condition for a value that names addresses seglint cannot see."""
-        self.warn(f"{attr.name} refers to {what} ({attr.text}); checks that "
-                  "depend on it report may", attr.span)
-        return Unknown(f"{attr.name} = {attr.text}", attr.span, f"terraform:{role}:{attr.text}")
+        self.warn(
+            f"{attr.name} refers to {what} ({attr.text}); checks that "
+            "depend on it report may",
+            attr.span,
+        )
+        return Unknown(
+            f"{attr.name} = {attr.text}", attr.span, f"terraform:{role}:{attr.text}"
+        )
 
     def existence(self, body: Body) -> Term:
         """Return the condition for a dynamic block whose ``for_each`` is unknown."""
@@ -112,16 +125,21 @@ class Collector:
             return ()
         unknown = body.exists
         self.warn(
-            f"for_each of this block is unknown ({unknown.reason}: {unknown.text}); "
+            f"for_each of this block is unknown ({unknown.text}: {unknown.reason}); "
             "checks that depend on it report may",
             body.span,
         )
-        return (Unknown(f"for_each = {unknown.text}", body.span,
-                        f"terraform:exists:{unknown.text}"),)
+        return (
+            Unknown(
+                f"for_each = {unknown.text}",
+                body.span,
+                f"terraform:exists:{unknown.text}",
+            ),
+        )
 
 
 def flat_items(value: Value) -> list[Value]:
-    """Return the elements of a value, flattening nested lists (Terraform 0.11 style)."""
+    """Return a value's elements, flattening nested lists (Terraform 0.11 style)."""
     if value is None:
         return []
     if isinstance(value, list):
@@ -133,7 +151,11 @@ def flat_items(value: Value) -> list[Value]:
 
 
 def address_terms(
-    collector: Collector, attr: Attr | None, dim: str, role: str, any_words: Iterable[str] = ()
+    collector: Collector,
+    attr: Attr | None,
+    dim: str,
+    role: str,
+    any_words: Iterable[str] = (),
 ) -> list[Term]:
     """Return the address terms of a CIDR or CIDR-list attribute.
 
@@ -155,12 +177,16 @@ def address_terms(
         elif isinstance(item, str) and item.strip():
             known.append(item.strip())
         elif item not in ("", None):
-            raise ParseError(f"{attr.name} must hold CIDR strings (got {item!r})", attr.span)
+            raise ParseError(
+                f"{attr.name} must hold CIDR strings (got {item!r})", attr.span
+            )
     if known:
         try:
             values = addresses(known)
         except ValueError as exc:
-            raise ParseError(f"invalid address in {attr.name} ({exc})", attr.span) from None
+            raise ParseError(
+                f"invalid address in {attr.name} ({exc})", attr.span
+            ) from None
         terms.insert(0, (Match(dim, values),))
     return terms
 
@@ -173,7 +199,8 @@ def number_of(attr: Attr, low: int, high: int) -> int:
         raise ParseError(f"invalid {attr.name} ({exc.message})", attr.span) from None
     if not low <= number <= high:
         raise ParseError(
-            f"{attr.name} is out of range ({number}; expected {low} to {high})", attr.span
+            f"{attr.name} is out of range ({number}; expected {low} to {high})",
+            attr.span,
         )
     return number
 
@@ -192,10 +219,13 @@ def port_range_text(text: str, attr: Attr) -> tuple[int, int] | None:
         low = int(low_text)
         high = int(high_text) if dash else low
     except ValueError:
-        raise ParseError(f"invalid port or port range in {attr.name} ({text!r})", attr.span) from None
+        raise ParseError(
+            f"invalid port or port range in {attr.name} ({text!r})", attr.span
+        ) from None
     if not 0 <= low <= 65535 or not 0 <= high <= 65535:
         raise ParseError(
-            f"port out of range in {attr.name} ({text!r}; ports are 0 to 65535)", attr.span
+            f"port out of range in {attr.name} ({text!r}; ports are 0 to 65535)",
+            attr.span,
         )
     if high < low:
         raise ParseError(f"port range is reversed in {attr.name} ({text!r})", attr.span)
@@ -224,7 +254,9 @@ def port_list(collector: Collector, attr: Attr, dim: str, role: str) -> Term | N
     return (Match(dim, IntervalSet(intervals)),)
 
 
-def protocol_number(text: str, attr: Attr, names: dict[str, int] = PROTOCOL_NUMBERS) -> int:
+def protocol_number(
+    text: str, attr: Attr, names: dict[str, int] = PROTOCOL_NUMBERS
+) -> int:
     name = text.strip().lower()
     if name in names:
         return names[name]
@@ -238,7 +270,9 @@ def icmp_term(icmp_type: int, icmp_code: int) -> Term:
     if icmp_type < 0:
         return ()
     if icmp_code < 0:
-        return (Match(ICMP, IntervalSet.single(icmp_type * 256, icmp_type * 256 + 255)),)
+        return (
+            Match(ICMP, IntervalSet.single(icmp_type * 256, icmp_type * 256 + 255)),
+        )
     return (Match(ICMP, IntervalSet.single(icmp_type * 256 + icmp_code)),)
 
 
@@ -291,8 +325,14 @@ def _unique_texts(rules: list[Rule]) -> list[Rule]:
         count = seen.get(rule.text, 0)
         seen[rule.text] = count + 1
         if count:
-            rule = Rule(rule.span, rule.conditions, rule.action, f"{rule.text} #{count + 1}",
-                        rule.implicit, rule.label)
+            rule = Rule(
+                rule.span,
+                rule.conditions,
+                rule.action,
+                f"{rule.text} #{count + 1}",
+                rule.implicit,
+                rule.label,
+            )
         result.append(rule)
     return result
 
@@ -302,7 +342,7 @@ def policy(span: Span, action: Action, text: str) -> Rule:
     return Rule(span, (), action, text, implicit=True, label=text)
 
 
-# --- rulesets ---------------------------------------------------------------------
+# --- rulesets -------------------------------------------------------------------------
 
 
 @dataclass
@@ -327,6 +367,13 @@ class Draft:
     # Interfaces that carry only traffic from the host platform (Azure's
     # 168.63.129.16), added to the ruleset's loopback interfaces.
     platform: tuple[str, ...] = ()
+
+    def files(self) -> set[str]:
+        """Return the files that contribute rules, the resource's own file first."""
+        paths = {self.home}
+        for chain in (*self.inbound, *self.outbound):
+            paths.update(rule.span.path for rule in chain.rules)
+        return paths
 
     def ruleset(self) -> Ruleset:
         chains = {chain.name: chain for chain in (*self.inbound, *self.outbound)}
@@ -359,14 +406,15 @@ def _merge_union(chains: list[Chain]) -> list[Chain]:
 def tie_by_directive(drafts: list[Draft]) -> list[Draft]:
     """Merge drafts whose resources carry the same ``host`` directive (per cloud).
 
-    Security groups of one host are a union of allows (one chain); network
-    ACLs and NSGs of one host each add a base chain on the path.
+    The security groups of one host become one chain, because they are a
+    union of allows. Each network ACL or NSG of the host adds a base chain.
     """
     groups: dict[tuple[str, str], list[Draft]] = {}
     result: list[Draft] = []
     for draft in sorted(drafts, key=lambda d: d.order):
         host = draft.directives.get("host")
-        if host is None:
+        # A GCP ruleset is already the whole firewall of its network and target.
+        if host is None or draft.cloud == "gcp":
             result.append(draft)
         else:
             groups.setdefault((draft.cloud, host), []).append(draft)
@@ -391,7 +439,9 @@ def tie_by_directive(drafts: list[Draft]) -> list[Draft]:
             layer="tied",
             inbound=[c for d in subnet for c in d.inbound] + inbound_instance,
             outbound=outbound_instance + [c for d in subnet for c in d.outbound],
-            directives={k: v for d in reversed(members) for k, v in d.directives.items()},
+            directives={
+                k: v for d in reversed(members) for k, v in d.directives.items()
+            },
             diagnostics=[diag for d in members for diag in d.diagnostics],
             platform=tuple(sorted({name for d in members for name in d.platform})),
         )

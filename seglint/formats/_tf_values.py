@@ -4,7 +4,7 @@ Known values are plain Python: ``None`` (null), ``bool``, ``int``/``float``
 (numbers), ``str``, ``list`` (tuples and lists), :class:`TfSet` (sets) and
 ``dict`` (maps and objects). A value that only ``terraform apply`` could
 know (a data source, a resource attribute, a variable without a value) is an
-:class:`UnknownValue`; it may also sit inside a known list or map.
+:class:`UnknownValue`, which may also sit inside a known list or map.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ class EvalError(Exception):
 class UnknownValue:
     """A value seglint cannot know without running Terraform.
 
-    ``text`` is the expression as written, ``reason`` says why it is unknown
-    and ``path`` keeps the traversal of a reference such as
-    ``("aws_security_group", "mail", "id")`` so converters can tell which
-    resource an attribute points at.
+    ``text`` is the expression as written and ``reason`` tells why it is
+    unknown. ``path`` keeps the traversal of a reference, such as
+    ``("aws_security_group", "mail", "id")``, so that converters can tell
+    which resource an attribute points at.
     """
 
     __slots__ = ("text", "reason", "path")

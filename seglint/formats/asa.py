@@ -9,20 +9,21 @@ X`` and ``access-group NAME global``, ``same-security-traffic permit``,
 ``no access-list ...`` and ``clear configure access-list|object-group|object``.
 Every other command and its indented sub-lines is skipped.
 
-The file becomes one network rule set for both address families (an ASA 9
-``any`` matches IPv4 and IPv6). The ``forward`` hook has two base chains:
+The file becomes one network rule set for both address families, because an
+ASA 9 ``any`` matches IPv4 and IPv6. The ``forward`` hook has two base chains:
 
-* ``access-group in`` dispatches on the input interface (its ``nameif``): the
-  interface's inbound access list, or, without one, the security-level
-  default (accept towards lower levels; equal levels only with
-  ``same-security-traffic permit inter-interface``). A global access list
-  runs after the interface lists of every interface, and then the implicit
-  deny comes after it; with a global list there is no security-level
-  default. Traffic between two interfaces of the same level, or back out of
-  its input interface, is dropped unless ``same-security-traffic`` permits
-  it. Shut down and ``management-only`` interfaces pass no traffic.
+* ``access-group in`` dispatches on the input interface (its ``nameif``) to
+  the interface's inbound access list. An interface without one gets the
+  security-level default: traffic towards lower levels is accepted, towards
+  equal levels only with ``same-security-traffic permit inter-interface``,
+  and the rest is dropped. A global access list runs after the interface
+  lists of every interface and the implicit deny comes after it, so with a
+  global list no security-level default applies. Traffic between two
+  interfaces of the same level, or back out of its input interface, is
+  dropped unless ``same-security-traffic`` permits it. Shut down and
+  ``management-only`` interfaces pass no traffic.
 * ``access-group out`` applies the outbound access list of the output
-  interface; an interface without one passes everything.
+  interface. An interface without one passes everything.
 
 Accepts are stateful: the ASA's connection table lets replies through.
 
@@ -30,10 +31,15 @@ Not modelled, each an unknown condition and a SEG902 warning so the checks
 say "may": ``time-range``, user and security-group identity, ``interface X``
 as an address, ``fqdn`` objects, non-contiguous masks that would take more
 than 1024 intervals. Ignored with a note: NAT (ACLs of ASA 8.3 and later use
-real addresses), ``webtype``, ``ethertype`` and ``standard`` access lists
-(not usable by ``access-group``), ``control-plane`` access groups. An unknown
-sub-command inside an object or object group is a SEG902 warning and is
-ignored, as the ASA rejects it. ``inactive`` entries are ignored.
+real addresses), ``webtype`` and ``ethertype`` access lists, and
+``control-plane`` access groups. An access group of a ``standard`` or
+undefined list is a SEG902 warning and is ignored, as the ASA rejects it, and
+so is an unknown sub-command inside an object or object group. ``inactive``
+entries are ignored.
+
+NOTE: before ASA 9.0, ``any`` meant IPv4 only and IPv6 had separate
+``ipv6 access-list`` commands; seglint reads ``any`` as both families for
+every version and does not read ``ipv6 access-list``.
 """
 
 from __future__ import annotations
@@ -41,8 +47,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
-from lark import Tree
+from lark import Token, Tree
 
 from seglint.formats._cisco_asa_rules import AsaChains, AsaValues
 from seglint.formats._cisco_lines import (
@@ -51,9 +58,11 @@ from seglint.formats._cisco_lines import (
     line_parser,
     parse_line,
     split_commands,
+    subtrees,
     tokens,
 )
 from seglint.formats._cisco_objects import Group, Member, ObjectStore
+from seglint.formats._cisco_values import checked_network
 from seglint.formats.base import FileAccess, SourceFile
 from seglint.hookspecs import hookimpl
 from seglint.ir import Diagnostic, ParseError, ParseResult, Span
@@ -61,16 +70,33 @@ from seglint.space import EMPTY, IntervalSet, addresses
 
 logger = logging.getLogger(__name__)
 
+Level = Literal["warning", "note"]
+
 STARTS = (
-    "acl_cmd", "access_group_cmd", "same_security_cmd", "name_cmd", "interface_cmd",
-    "object_cmd", "object_network_cmd", "object_service_cmd", "group_cmd",
+    "acl_cmd",
+    "access_group_cmd",
+    "same_security_cmd",
+    "name_cmd",
+    "interface_cmd",
+    "object_cmd",
+    "object_network_cmd",
+    "object_service_cmd",
+    "group_cmd",
     "group_member_cmd",
 )
 
 INTERFACE_WORDS = {
-    ("nameif",), ("no", "nameif"), ("security-level",), ("no", "security-level"),
-    ("ip", "address"), ("no", "ip", "address"), ("ipv6", "address"), ("shutdown",),
-    ("no", "shutdown"), ("management-only",), ("no", "management-only"),
+    ("nameif",),
+    ("no", "nameif"),
+    ("security-level",),
+    ("no", "security-level"),
+    ("ip", "address"),
+    ("no", "ip", "address"),
+    ("ipv6", "address"),
+    ("shutdown",),
+    ("no", "shutdown"),
+    ("management-only",),
+    ("no", "management-only"),
 }
 # Member commands of each kind of object group; "port" is the ASA 8.2 form
 # "object-group service NAME tcp|udp|tcp-udp" holding port-object lines.
@@ -81,24 +107,31 @@ GROUP_WORDS = {
     "protocol": ("protocol-object", "group-object"),
     "icmp": ("icmp-object", "group-object"),
 }
-GROUP_KINDS = {"network": "network", "service": "service", "protocol": "protocol",
-               "icmp-type": "icmp"}
+GROUP_KINDS = {
+    "network": "network",
+    "service": "service",
+    "protocol": "protocol",
+    "icmp-type": "icmp",
+}
 OBJECT_WORDS = {"network": ("host", "subnet", "range", "fqdn"), "service": ("service",)}
 NAT_COMMANDS = {"nat", "static", "global"}
 
 _ASA_MARKERS = re.compile(
     r"^(?:: Saved|ASA Version|PIX Version|\s*nameif\s|\s*security-level\s"
     r"|access-group \S+ (?:in|out) interface\s|access-list \S+ extended\s)",
-    re.MULTILINE)
-_CISCO_MARKERS = re.compile(r"^(?:access-list \S+ |object-group network )", re.MULTILINE)
+    re.MULTILINE,
+)
+_CISCO_MARKERS = re.compile(
+    r"^(?:access-list \S+ |object-group network )", re.MULTILINE
+)
 
 
 def _prefix(words: list[str], table: set[tuple[str, ...]]) -> bool:
-    return any(tuple(words[:len(key)]) == key for key in table)
+    return any(tuple(words[: len(key)]) == key for key in table)
 
 
 def _group_kind(words: list[str]) -> str:
-    """Return the kind of an ``object-group`` header line: network, port, ... or other."""
+    """Return the kind of an ``object-group`` header: network, port, ... or other."""
     kind = GROUP_KINDS.get(words[1], "other") if len(words) > 1 else "other"
     if kind == "service" and len(words) > 3:
         return "port"
@@ -131,7 +164,7 @@ class Acl:
     name: str
     kind: str
     last_line: Line
-    entries: list[tuple[Line, Tree]] = field(default_factory=list)
+    entries: list[tuple[Line, Tree[Token]]] = field(default_factory=list)
 
 
 @dataclass
@@ -151,8 +184,8 @@ class AsaDevice:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     first_line: Line | None = None
 
-    def warn(self, message: str, span: Span, level: str = "warning") -> None:
-        self.diagnostics.append(Diagnostic("SEG902", message, span, level))  # type: ignore[arg-type]
+    def warn(self, message: str, span: Span, level: Level = "warning") -> None:
+        self.diagnostics.append(Diagnostic("SEG902", message, span, level))
 
 
 class AsaReader:
@@ -165,7 +198,7 @@ class AsaReader:
         self.values = AsaValues(self.device, path)
         self._nat_noted = False
 
-    def parse(self, line: Line, start: str, what: str) -> Tree:
+    def parse(self, line: Line, start: str, what: str) -> Tree[Token]:
         return parse_line(self.parser, line, start, self.path, what)
 
     def read(self, text: str) -> AsaDevice:
@@ -190,21 +223,32 @@ class AsaReader:
             self._access_list(command.line)
         elif words[:2] == ["no", "access-list"]:
             self._no_access_list(command.line)
-        elif head == "clear" and len(words) >= 3 and words[1] in ("configure", "config"):
-            self._clear(command.line, words[2:])
+        elif (
+            head == "clear" and len(words) >= 3 and words[1] in ("configure", "config")
+        ):
+            self._clear(words[2:])
         elif head == "access-group":
             self._access_group(command.line)
         elif words[:2] == ["no", "access-group"]:
             self._no_access_group(command.line)
         elif head == "same-security-traffic":
             self._same_security(command.line)
-        elif head in NAT_COMMANDS and not self._nat_noted:
-            self._nat_noted = True
-            self.device.warn("nat is not modelled: access lists are read with the "
-                             f"addresses they name ({head})", command.line.span(self.path),
-                             "note")
+        elif head in NAT_COMMANDS:
+            self._note_nat(command.line)
 
-    # --- interfaces -------------------------------------------------------------
+    def _note_nat(self, line: Line) -> None:
+        """Add one note for the first NAT command of the file."""
+        if self._nat_noted:
+            return
+        self._nat_noted = True
+        self.device.warn(
+            "nat is not modelled: access lists are read with the addresses they "
+            f"name ({line.words[0]})",
+            line.span(self.path),
+            "note",
+        )
+
+    # --- interfaces -------------------------------------------------------------------
 
     def _interface(self, command: Command) -> None:
         interface = AsaInterface(command.words[1], command.line)
@@ -224,16 +268,20 @@ class AsaReader:
                 interface.level = int(values[0])
                 interface.level_line = line
                 if interface.level > 100:
-                    raise ParseError(f"invalid security level ({interface.level} > 100)",
-                                     line.span(self.path))
+                    raise ParseError(
+                        f"invalid security level ({interface.level} > 100)",
+                        line.span(self.path),
+                    )
             elif kind == "no_security_level":
                 interface.level, interface.level_line = 0, line
             elif kind == "ip_address":
                 v4 = [f"{values[0]}/{values[1]}"]
+                checked_network(v4[0], line.span(self.path))
             elif kind in ("no_ip_address", "ip_address_dynamic"):
                 v4 = []
             elif kind == "ipv6_address":
                 v6.append(values[0])
+                checked_network(values[0], line.span(self.path))
             elif kind == "shutdown":
                 interface.shutdown = line
             elif kind == "no_shutdown":
@@ -242,11 +290,7 @@ class AsaReader:
                 interface.management_only = line
             elif kind == "no_management_only":
                 interface.management_only = None
-        try:
-            interface.networks = addresses(v4 + v6)
-        except ValueError as exc:
-            raise ParseError(f"invalid interface address ({exc})",
-                             command.line.span(self.path)) from None
+        interface.networks = addresses(v4 + v6)
         self.device.interfaces.append(interface)
 
     def _name(self, line: Line) -> None:
@@ -256,32 +300,35 @@ class AsaReader:
 
     def _same_security(self, line: Line) -> None:
         tree = self.parse(line, "same_security_cmd", "same-security-traffic command")
-        scope = str(tokens(tree.children[0])[0])
+        scope = str(tokens(subtrees(tree)[0])[0])
         if scope == "inter-interface":
             self.device.inter_interface = True
         else:
             self.device.intra_interface = True
 
-    # --- objects and object groups ------------------------------------------------
+    # --- objects and object groups ----------------------------------------------------
 
     def _object(self, command: Command) -> None:
         tree = self.parse(command.line, "object_cmd", "object command")
         kind = "network" if tree.data == "object_network" else "service"
         name = str(tokens(tree)[0])
-        group = Group(kind, name, command.line, command.line.span(self.path), is_object=True)
+        group = Group(
+            kind, name, command.line, command.line.span(self.path), is_object=True
+        )
         for line in command.body:
             words = line.words
             if words[0] in OBJECT_WORDS[kind]:
-                start = "object_network_cmd" if kind == "network" else "object_service_cmd"
-                member = self._member(group, self.parse(line, start, f"object {kind} line"),
-                                      line)
-                # An object holds one definition; a later one replaces it.
+                start = (
+                    "object_network_cmd" if kind == "network" else "object_service_cmd"
+                )
+                member = self._member(
+                    group, self.parse(line, start, f"object {kind} line"), line
+                )
+                # An object contains one definition; a later one replaces it.
                 group.members = [member]
-            elif words[0] == "nat" and not self._nat_noted:
-                self._nat_noted = True
-                self.device.warn("nat is not modelled: access lists are read with the "
-                                 "addresses they name (nat)", line.span(self.path), "note")
-            elif words[0] not in ("description", "nat"):
+            elif words[0] == "nat":
+                self._note_nat(line)
+            elif words[0] != "description":
                 self._unknown_sub(line, f"object {kind} {name}")
         self.device.store.add_object(group)
 
@@ -292,17 +339,19 @@ class AsaReader:
             # user, security and other groups: kept so that a reference
             # names its kind, their members are not read.
             name = words[2] if len(words) > 2 else ""
-            self.device.store.add_group(Group("other", name, command.line,
-                                              command.line.span(self.path)))
+            self.device.store.add_group(
+                Group("other", name, command.line, command.line.span(self.path))
+            )
             return
         tree = self.parse(command.line, "group_cmd", "object-group command")
         values = tokens(tree)
         name = str(values[0])
         protocol = ""
         if kind == "port":
-            protocol = str(tokens(tree.children[1])[0])
-        group = Group(kind, name, command.line, command.line.span(self.path),
-                      protocol=protocol)
+            protocol = str(tokens(subtrees(tree)[0])[0])
+        group = Group(
+            kind, name, command.line, command.line.span(self.path), protocol=protocol
+        )
         for line in command.body:
             first = line.words[0]
             if first == "description":
@@ -315,24 +364,30 @@ class AsaReader:
         self.device.store.add_group(group)
 
     def _unknown_sub(self, line: Line, owner: str) -> None:
-        self.device.warn(f"unknown sub-command in {owner} ignored ({line.words[0]}); "
-                         "the ASA rejects it", line.span(self.path))
+        self.device.warn(
+            f"unknown sub-command in {owner} ignored ({line.words[0]}); "
+            "the ASA rejects it",
+            line.span(self.path),
+        )
 
-    def _member(self, group: Group, tree: Tree, line: Line) -> Member:
+    def _member(self, group: Group, tree: Tree[Token], line: Line) -> Member:
         span = line.tree_span(self.path, tree)
         if tree.data == "group_object":
             return Member("group", line, span, name=str(tokens(tree)[0]))
         reference = _object_reference(tree)
         if reference:
             return Member("object", line, span, name=reference)
-        return Member("value", line, span, self.values.member_value(group, tree, line, span))
+        return Member(
+            "value", line, span, self.values.member_value(group, tree, line, span)
+        )
 
-    # --- access lists ------------------------------------------------------------------
+    # --- access lists -----------------------------------------------------------------
 
     def _access_list(self, line: Line) -> None:
         words = line.words
         if len(words) < 3:
-            self.parse(line, "acl_cmd", "access-list")
+            self.parse(line, "acl_cmd", "access-list")  # raises for the short line
+            return
         name, kind = words[1], words[2]
         acl = self.device.acls.get(name)
         if kind == "remark":
@@ -343,8 +398,11 @@ class AsaReader:
             return
         if kind in ("webtype", "ethertype", "rename"):
             if kind != "rename":
-                self.device.warn(f"{kind} access-list {name} is not modelled",
-                                 line.span(self.path), "note")
+                self.device.warn(
+                    f"{kind} access-list {name} is not modelled",
+                    line.span(self.path),
+                    "note",
+                )
             return
         tree = self.parse(line, "acl_cmd", "access-list")
         acl_kind = "standard" if tree.data == "acl_standard" else "extended"
@@ -353,8 +411,7 @@ class AsaReader:
         if not acl.entries:
             acl.kind = acl_kind
         acl.last_line = line
-        position = next((t for t in tree.children if isinstance(t, Tree)
-                         and t.data == "acl_position"), None)
+        position = next((t for t in subtrees(tree) if t.data == "acl_position"), None)
         if position is not None:
             index = max(int(tokens(position)[0]) - 1, 0)
             acl.entries.insert(min(index, len(acl.entries)), (line, tree))
@@ -375,7 +432,7 @@ class AsaReader:
                 del acl.entries[index]
                 return
 
-    def _clear(self, line: Line, words: list[str]) -> None:
+    def _clear(self, words: list[str]) -> None:
         if words[0] == "access-list":
             if len(words) > 1:
                 self.device.acls.pop(words[1], None)
@@ -394,16 +451,21 @@ class AsaReader:
         values = [str(t) for t in tokens(tree)]
         if tree.data == "access_group_global":
             self.device.global_binding = (values[0], line)
-        elif tree.data == "access_group_in" and len(values) > 2:
-            self.device.warn(f"control-plane access-group {values[0]} is not modelled "
-                             "(it filters traffic to the ASA itself)",
-                             line.span(self.path), "note")
+        elif "control-plane" in line.words:
+            self.device.warn(
+                f"control-plane access-group {values[0]} is not modelled "
+                "(it filters traffic to the ASA itself)",
+                line.span(self.path),
+                "note",
+            )
         else:
             direction = "in" if tree.data == "access_group_in" else "out"
             self.device.bindings[(values[1], direction)] = (values[0], line)
 
     def _no_access_group(self, line: Line) -> None:
-        tree = self.parse(line.blank_first_word(), "access_group_cmd", "access-group command")
+        tree = self.parse(
+            line.blank_first_word(), "access_group_cmd", "access-group command"
+        )
         values = [str(t) for t in tokens(tree)]
         if tree.data == "access_group_global":
             self.device.global_binding = None
@@ -425,14 +487,16 @@ def _continues(command: Command, line: Line) -> bool:
     if words[0] == "interface":
         return _prefix(first, INTERFACE_WORDS)
     if words[0] == "object-group":
-        return first[0] in GROUP_WORDS.get(_group_kind(words), ()) or \
-            first[0] == "description"
+        return (
+            first[0] in GROUP_WORDS.get(_group_kind(words), ())
+            or first[0] == "description"
+        )
     if words[0] == "object" and len(words) > 1:
         return first[0] in OBJECT_WORDS.get(words[1], ()) or first[0] == "description"
     return False
 
 
-def _object_reference(tree: Tree) -> str:
+def _object_reference(tree: Tree[Token]) -> str:
     """Return the object a member line names (``network-object object X``), or ""."""
     if tree.data == "network_object":
         return str(tokens(tree)[0])
@@ -464,4 +528,3 @@ class AsaFormat:
 @hookimpl
 def seglint_formats() -> list[AsaFormat]:
     return [AsaFormat()]
-

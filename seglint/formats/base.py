@@ -33,6 +33,7 @@ class FileAccess:
     def __init__(self, root: Path, display_root: Path | None = None) -> None:
         self.root = root.resolve()
         self.display_root = (display_root or Path.cwd()).resolve()
+        self.read_paths: set[Path] = set()  # files read besides the one being parsed
 
     def inside(self, location: Path) -> bool:
         try:
@@ -56,7 +57,9 @@ class FileAccess:
             raise ParseError(
                 f"refusing to read {location} (outside the checked tree {self.root})", span
             )
-        return read_source(location, self.display(location), span)
+        source = read_source(location, self.display(location), span)
+        self.read_paths.add(location.resolve())
+        return source
 
     def glob(self, directory: Path, pattern: str) -> list[Path]:
         if not self.inside(directory) or not directory.is_dir():

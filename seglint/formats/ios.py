@@ -3,38 +3,40 @@
 Read: numbered standard (1-99, 1300-1999) and extended (100-199, 2000-2699)
 access lists, ``ip access-list extended|standard NAME`` blocks with optional
 sequence numbers, ``ipv6 access-list NAME`` blocks, ``object-group network``
-and ``object-group service`` (IOS 12.4 and later), ``interface`` blocks
+and ``object-group service`` (IOS 12.4 and later), and ``interface`` blocks
 (``ip address``, ``ipv6 address``, ``ip access-group NAME in|out``,
-``ipv6 traffic-filter NAME in|out``, ``shutdown``), ``ipv6 unicast-routing``
-and the ``no`` forms that remove earlier definitions (``no access-list N``,
-``no ip access-list extended NAME``, ``no object-group ...``, ``no 20``
-inside a block). Every other command and its indented sub-lines is skipped.
+``ipv6 traffic-filter NAME in|out``, ``shutdown``). Also read are
+``ipv6 unicast-routing`` and the ``no`` forms that remove earlier definitions
+(``no access-list N``, ``no ip access-list extended NAME``,
+``no object-group ...``, ``no 20`` inside a block). Every other command and
+its indented sub-lines is skipped.
 
-Each device is one network rule set whose ``forward`` hook applies the
+Each device is one network rule set. Its ``forward`` hook applies the
 inbound list of the input interface, then the outbound list of the output
-interface; an interface without a list passes everything, and so does one
-whose list is not defined (IOS permits all traffic then, and seglint warns).
-Every list ends with an implicit deny; an IPv6 list first permits neighbor
-discovery (``nd-na``, ``nd-ns``), as IOS does. IPv4 lists see only IPv4
-packets and IPv6 lists only IPv6 packets. The file decides IPv6 only when it
-routes or filters IPv6 (``ipv6 unicast-routing``, an IPv6 address or
-traffic filter); otherwise the rule set covers IPv4 alone.
+interface. An interface without a list passes everything, and so does one
+whose list is not defined: IOS then permits all traffic, and seglint warns.
+Every list ends with an implicit deny, and an IPv6 list first permits
+neighbor discovery (``nd-na``, ``nd-ns``) as IOS does. IPv4 lists see only
+IPv4 packets and IPv6 lists only IPv6 packets. The file decides IPv6 only
+when it routes or filters IPv6 (``ipv6 unicast-routing``, an IPv6 address or
+a traffic filter), and IPv4 alone otherwise.
 
-Access lists are stateless: accepts let no replies through by themselves,
-and ``established`` matches TCP packets of established connections only.
+Access lists are stateless: an accept lets no replies through by itself, and
+``established`` matches the TCP packets of established connections only.
 
 A file with several ``hostname`` commands (concatenated configurations) is
-read as one device per ``hostname``, each a rule set named after it; the
+read as one device per ``hostname``, each a rule set named after it. The
 lines before the first ``hostname`` belong to the first device.
 
 Not modelled, each an unknown condition and a SEG902 warning so the checks
 say "may": ``time-range``, ``fragments``, precedence, DSCP, TOS, TTL,
 packet length, IP options, TCP flag matches, IPv6 extension header matches,
-``dynamic`` (lock-and-key) entries and ``evaluate`` (reflexive) entries,
-non-contiguous wildcards that would take more than 1024 intervals. An
-extended entry without a protocol (``access-list 102 deny any``, which IOS
-rejects) is a SEG902 warning and a rule that may or may not match, so the
-rest of the list is still checked. NAT is ignored with a note.
+``dynamic`` (lock-and-key) entries, ``evaluate`` (reflexive) entries, and
+non-contiguous wildcards that would take more than 1024 intervals. IOS
+rejects an extended entry without a protocol (``access-list 102 deny any``).
+seglint reads it as a rule that may or may not match, with a SEG902
+warning, so the rest of the list is still checked. NAT is ignored with a
+note.
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
-from lark import Tree
+from lark import Token, Tree
 
 from seglint.formats._cisco_ios_rules import IosChains, IosValues
 from seglint.formats._cisco_lines import (
@@ -56,34 +59,58 @@ from seglint.formats._cisco_lines import (
     tokens,
 )
 from seglint.formats._cisco_objects import Group, Member, ObjectStore
+from seglint.formats._cisco_values import checked_network
 from seglint.formats.base import FileAccess, SourceFile
 from seglint.hookspecs import hookimpl
 from seglint.ir import Diagnostic, ParseError, ParseResult, Span
 
 logger = logging.getLogger(__name__)
 
+Level = Literal["warning", "note"]
+
 STARTS = (
-    "numbered_extended_cmd", "numbered_standard_cmd", "numbered_name_cmd",
-    "list_header_cmd", "extended_line_cmd", "standard_line_cmd", "ipv6_line_cmd",
-    "group_cmd", "network_member_cmd", "service_member_cmd", "interface_cmd",
+    "numbered_extended_cmd",
+    "numbered_standard_cmd",
+    "numbered_name_cmd",
+    "list_header_cmd",
+    "extended_line_cmd",
+    "standard_line_cmd",
+    "ipv6_line_cmd",
+    "group_cmd",
+    "network_member_cmd",
+    "service_member_cmd",
+    "interface_cmd",
 )
 INTERFACE_WORDS = {
-    ("ip", "address"), ("no", "ip", "address"), ("ip", "access-group"),
-    ("no", "ip", "access-group"), ("ipv6", "address"), ("ipv6", "traffic-filter"),
-    ("no", "ipv6", "traffic-filter"), ("shutdown",), ("no", "shutdown"),
+    ("ip", "address"),
+    ("no", "ip", "address"),
+    ("ip", "access-group"),
+    ("no", "ip", "access-group"),
+    ("ipv6", "address"),
+    ("ipv6", "traffic-filter"),
+    ("no", "ipv6", "traffic-filter"),
+    ("shutdown",),
+    ("no", "shutdown"),
 }
 DYNAMIC_ADDRESS_WORDS = {"dhcp", "negotiated", "unnumbered", "pool", "autoconfig"}
 ENTRY_WORDS = {"permit", "deny", "evaluate", "dynamic", "sequence"}
-LINE_STARTS = {"extended": "extended_line_cmd", "standard": "standard_line_cmd",
-               "ipv6": "ipv6_line_cmd"}
+LINE_STARTS = {
+    "extended": "extended_line_cmd",
+    "standard": "standard_line_cmd",
+    "ipv6": "ipv6_line_cmd",
+}
 SEQUENCE_STEP = 10
 
 _IOS_MARKERS = re.compile(
     r"^(?:\s*ip access-(?:list (?:extended|standard)|group) |access-list \d+ "
     r"(?:permit|deny|remark)\s|\s*ipv6 traffic-filter |version \d+\.\d+)",
-    re.MULTILINE)
-_ASA_MARKERS = re.compile(r"^(?:: Saved|ASA Version|PIX Version|\s*nameif\s"
-                          r"|\s*security-level\s)", re.MULTILINE)
+    re.MULTILINE,
+)
+_ASA_MARKERS = re.compile(
+    r"^(?:: Saved|ASA Version|PIX Version|\s*nameif\s"
+    r"|\s*security-level\s)",
+    re.MULTILINE,
+)
 
 
 def standard_number(number: int) -> bool | None:
@@ -96,7 +123,7 @@ def standard_number(number: int) -> bool | None:
 
 
 def _prefix(words: list[str], table: set[tuple[str, ...]]) -> bool:
-    return any(tuple(words[:len(key)]) == key for key in table)
+    return any(tuple(words[: len(key)]) == key for key in table)
 
 
 @dataclass
@@ -116,7 +143,7 @@ class IosInterface:
 class IosEntry:
     sequence: int
     line: Line
-    tree: Tree
+    tree: Tree[Token]
     text: str
 
 
@@ -138,8 +165,9 @@ class IosAcl:
 
     def add(self, entry: IosEntry, span: Span) -> None:
         if any(e.sequence == entry.sequence for e in self.entries):
-            raise ParseError(f"duplicate sequence number ({entry.sequence}) in "
-                             f"{self.label()}", span)
+            raise ParseError(
+                f"duplicate sequence number ({entry.sequence}) in {self.label()}", span
+            )
         self.entries.append(entry)
         self.entries.sort(key=lambda e: e.sequence)
 
@@ -162,12 +190,15 @@ class IosDevice:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     nat_noted: bool = False
 
-    def warn(self, message: str, span: Span, level: str = "warning") -> None:
-        self.diagnostics.append(Diagnostic("SEG902", message, span, level))  # type: ignore[arg-type]
+    def warn(self, message: str, span: Span, level: Level = "warning") -> None:
+        self.diagnostics.append(Diagnostic("SEG902", message, span, level))
 
 
 class IosReader:
-    """Reads the commands seglint needs from an IOS configuration, one device per hostname."""
+    """Reads the commands seglint needs from an IOS configuration.
+
+    Each ``hostname`` command after the first starts a new device.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -178,11 +209,11 @@ class IosReader:
     def device(self) -> IosDevice:
         return self.devices[-1]
 
-    def parse(self, line: Line, start: str, what: str) -> Tree:
+    def parse(self, line: Line, start: str, what: str) -> Tree[Token]:
         return parse_line(self.parser, line, start, self.path, what)
 
     def read(self, text: str) -> list[IosDevice]:
-        for command in split_commands(text, _continues):
+        for command in split_commands(text, _continues, banners=True):
             words = command.words
             if words[0] == "hostname" and len(words) > 1:
                 if self.device.hostname:
@@ -201,7 +232,9 @@ class IosReader:
         elif words[0] == "access-list" and len(words) > 2:
             self._numbered(line)
         elif words[:2] == ["no", "access-list"]:
-            tree = self.parse(line.blank_first_word(), "numbered_name_cmd", "access-list")
+            tree = self.parse(
+                line.blank_first_word(), "numbered_name_cmd", "access-list"
+            )
             self.device.acls.pop(str(tokens(tree)[0]), None)
         elif words[:2] in (["ip", "access-list"], ["ipv6", "access-list"]):
             self._named(command)
@@ -215,10 +248,14 @@ class IosReader:
             self.device.ipv6 = True
         elif words[:2] == ["ip", "nat"] and not self.device.nat_noted:
             self.device.nat_noted = True
-            self.device.warn("nat is not modelled: access lists are read with the "
-                             "addresses they name", line.span(self.path), "note")
+            self.device.warn(
+                "nat is not modelled: access lists are read with the "
+                "addresses they name",
+                line.span(self.path),
+                "note",
+            )
 
-    # --- interfaces -----------------------------------------------------------------
+    # --- interfaces -------------------------------------------------------------------
 
     def _interface(self, command: Command) -> None:
         name = command.words[1]
@@ -227,26 +264,34 @@ class IosReader:
             interface = self.device.interfaces[name] = IosInterface(name, command.line)
         for line in command.body:
             words = line.words
-            if not _prefix(words, INTERFACE_WORDS) or DYNAMIC_ADDRESS_WORDS & set(words) \
-                    or "link-local" in words:
+            if (
+                not _prefix(words, INTERFACE_WORDS)
+                or DYNAMIC_ADDRESS_WORDS & set(words)
+                or "link-local" in words
+            ):
                 continue
             tree = self.parse(line, "interface_cmd", "interface sub-command")
             self._interface_line(interface, tree, line)
 
-    def _interface_line(self, interface: IosInterface, tree: Tree, line: Line) -> None:
+    def _interface_line(
+        self, interface: IosInterface, tree: Tree[Token], line: Line
+    ) -> None:
         values = [str(t) for t in tokens(tree)]
         kind = tree.data
-        direction = next((str(tokens(t)[0]) for t in subtrees(tree)
-                          if t.data == "direction"), "")
+        direction = next(
+            (str(tokens(t)[0]) for t in subtrees(tree) if t.data == "direction"), ""
+        )
         if kind == "ip_address":
             cidr = f"{values[0]}/{values[1]}"
-            if len(values) > 2:
+            checked_network(cidr, line.span(self.path))
+            if "secondary" in line.words:
                 interface.secondary.append(cidr)
             else:
                 interface.primary = cidr
         elif kind == "no_ip_address":
             interface.primary, interface.secondary = "", []
         elif kind == "ipv6_address":
+            checked_network(values[0], line.span(self.path))
             interface.ipv6.append(values[0])
             self.device.ipv6 = True
         elif kind == "access_group":
@@ -263,7 +308,7 @@ class IosReader:
         elif kind == "no_shutdown":
             interface.shutdown = None
 
-    # --- access lists ------------------------------------------------------------------
+    # --- access lists -----------------------------------------------------------------
 
     def _numbered(self, line: Line) -> None:
         words = line.words
@@ -277,8 +322,12 @@ class IosReader:
         if standard is None:
             if number < 0:
                 self.parse(line, "numbered_name_cmd", "access-list")
-            self.device.warn(f"access-list {words[1]} is not an IP access list (only "
-                             "1-199, 1300-2699 are read)", line.span(self.path), "note")
+            self.device.warn(
+                f"access-list {words[1]} is not an IP access list (only "
+                "1-199, 1300-2699 are read)",
+                line.span(self.path),
+                "note",
+            )
             return
         kind = "standard" if standard else "extended"
         start = "numbered_standard_cmd" if standard else "numbered_extended_cmd"
@@ -287,16 +336,23 @@ class IosReader:
         if acl is None or acl.kind != kind:
             acl = self.device.acls[words[1]] = IosAcl(words[1], kind, line)
         acl.last_line = line
-        acl.add(IosEntry(acl.next_sequence(), line, tree, line.normalized),
-                line.span(self.path))
+        acl.add(
+            IosEntry(acl.next_sequence(), line, tree, line.normalized),
+            line.span(self.path),
+        )
 
     def _named(self, command: Command) -> None:
         words = command.words
-        if words[0] == "ip" and (len(words) < 3 or words[2] not in ("extended", "standard")):
+        if words[0] == "ip" and (
+            len(words) < 3 or words[2] not in ("extended", "standard")
+        ):
             return  # ip access-list logging, resequence, role-based: not filters
         tree = self.parse(command.line, "list_header_cmd", "access-list header")
-        kind = {"header_extended": "extended", "header_standard": "standard",
-                "header_ipv6": "ipv6"}[str(tree.data)]
+        kind = {
+            "header_extended": "extended",
+            "header_standard": "standard",
+            "header_ipv6": "ipv6",
+        }[str(tree.data)]
         name = str(tokens(tree)[0])
         table = self.device.ipv6_acls if kind == "ipv6" else self.device.acls
         acl = table.get(name)
@@ -320,11 +376,13 @@ class IosReader:
         if first in ("statistics", "fragments"):
             return
         if first not in ENTRY_WORDS and not first.isdigit():
-            self.device.warn(f"unknown sub-command in {acl.label()} ignored ({first})",
-                             line.span(self.path))
+            self.device.warn(
+                f"unknown sub-command in {acl.label()} ignored ({first})",
+                line.span(self.path),
+            )
             return
         tree = self.parse(line, LINE_STARTS[acl.kind], f"{acl.label()} entry")
-        numbers = tokens(tree)
+        numbers = [token for token in tokens(tree) if token.type == "INT"]
         sequence = int(numbers[0]) if numbers else acl.next_sequence()
         text = f"{acl.label()}: {line.normalized}"
         acl.add(IosEntry(sequence, line, tree, text), line.span(self.path))
@@ -339,8 +397,10 @@ class IosReader:
         wanted = " ".join(words)
         for entry in acl.entries:
             entry_words = entry.line.words
-            if entry_words and (entry_words[0].isdigit() or entry_words[0] == "sequence"):
-                entry_words = entry_words[2 if entry_words[0] == "sequence" else 1:]
+            if entry_words and (
+                entry_words[0].isdigit() or entry_words[0] == "sequence"
+            ):
+                entry_words = entry_words[2 if entry_words[0] == "sequence" else 1 :]
             if " ".join(entry_words) == wanted:
                 acl.entries.remove(entry)
                 return
@@ -354,18 +414,21 @@ class IosReader:
             if acl is not None and acl.kind == words[3]:
                 del self.device.acls[words[4]]
 
-    # --- object groups -------------------------------------------------------------------
+    # --- object groups ----------------------------------------------------------------
 
     def _group(self, command: Command) -> None:
         words = command.words
         if words[1] not in ("network", "service"):
             if len(words) > 2:
-                self.device.store.add_group(Group("other", words[2], command.line,
-                                                  command.line.span(self.path)))
+                self.device.store.add_group(
+                    Group("other", words[2], command.line, command.line.span(self.path))
+                )
             return
         tree = self.parse(command.line, "group_cmd", "object-group command")
         kind = "network" if tree.data == "group_network" else "service"
-        group = Group(kind, str(tokens(tree)[0]), command.line, command.line.span(self.path))
+        group = Group(
+            kind, str(tokens(tree)[0]), command.line, command.line.span(self.path)
+        )
         start = "network_member_cmd" if kind == "network" else "service_member_cmd"
         values = IosValues(self.device, self.path)
         for line in command.body:
@@ -374,8 +437,9 @@ class IosReader:
             member = self.parse(line, start, f"object-group {kind} member")
             span = line.tree_span(self.path, member)
             if member.data == "group_object":
-                group.members.append(Member("group", line, span,
-                                            name=str(tokens(member)[0])))
+                group.members.append(
+                    Member("group", line, span, name=str(tokens(member)[0]))
+                )
             else:
                 value = values.member_value(group, member, line)
                 group.members.append(Member("value", line, span, value))
@@ -388,8 +452,12 @@ def _continues(command: Command, line: Line) -> bool:
     if words[0] == "interface":
         return _prefix(first, INTERFACE_WORDS)
     if words[:2] in (["ip", "access-list"], ["ipv6", "access-list"]):
-        return first[0] in ENTRY_WORDS or first[0] == "remark" or first[0].isdigit() \
+        return (
+            first[0] in ENTRY_WORDS
+            or first[0] == "remark"
+            or first[0].isdigit()
             or (first[0] == "no" and len(first) > 1 and first[1].isdigit())
+        )
     if words[0] == "object-group":
         return first[0] in ("group-object", "host", "range", "description")
     return False
@@ -412,8 +480,9 @@ class IosFormat:
         rulesets = []
         for device in devices:
             device.store.resolve_all()
-            rulesets.append(IosChains(device, source.path).ruleset(
-                device.hostname if named else ""))
+            rulesets.append(
+                IosChains(device, source.path).ruleset(device.hostname if named else "")
+            )
         return ParseResult(tuple(rulesets))
 
 

@@ -15,14 +15,19 @@ Modelled exactly: ``-p``, ``-s``/``-d`` (hosts, CIDRs, masks, lists),
 ``-i``/``-o``, ``--sport``/``--dport`` of tcp, udp, sctp and dccp,
 ``-m multiport``, ``-m iprange``, ``-m state``, ``-m conntrack --ctstate``,
 ``--icmp-type``/``--icmpv6-type``, ``--syn`` (as connection state NEW),
-``-m comment`` and negation with ``!`` before or after an option. Not
-modelled, each an Unknown condition with a SEG902 warning: every other
-match module or option (``-m limit``, ``-m recent``, ``-m set``,
-``--tcp-flags``, ``-f``, ...), hostnames, service names missing from the
-built-in table, and targets other than the standard ones, user chains and
-the known non-terminating targets (LOG, MARK, CT, ...). The side effects of
-non-terminating targets (a MARK read later by ``-m mark``, NOTRACK turning
-later state matches to UNTRACKED) are not modelled either.
+``-m comment`` and negation with ``!`` before or after an option.
+
+Each of the following becomes an Unknown condition with a SEG902 warning.
+These are every other match module or option (``-m limit``, ``-m recent``,
+``-m set``, ``--tcp-flags``, ``-f``, ...), hostnames and service names
+missing from the built-in table. An unknown target (NFQUEUE, TARPIT, ...)
+may accept, drop or continue, so it gets two Unknown conditions. Known
+non-terminating targets (LOG, MARK, CT, ...) let the packet continue, but
+their side effects are not modelled: a MARK read later by ``-m mark``, or
+NOTRACK turning later state matches to UNTRACKED.
+
+NOTE: getopt's abbreviations of long options (``--dest`` for
+``--destination``) are not recognised; they read as unknown options.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""nftables: ``nft list ruleset`` output and ``nft -f`` files (``*.nft``, ``nftables.conf``).
+"""nftables: ``nft list ruleset`` output and ``nft -f`` files (``nftables.conf``).
 
 Both the block syntax (``table inet filter { chain input { ... } }``) and
 command lines (``add rule inet filter input tcp dport 22 accept``,
@@ -6,7 +6,7 @@ command lines (``add rule inet filter input tcp dport 22 accept``,
 order, with ``define`` variables and ``include`` of files inside the checked
 tree (relative to the including file; wildcards in the file name). An
 include outside the tree or of a missing file is a parse error at the
-include line, because the rules it holds are unknown.
+include line, because the rules it contains are unknown.
 
 Evaluation model: every ``type filter`` base chain of an ``ip``, ``ip6`` or
 ``inet`` table is placed on the paths of the IR, sorted by priority and then
@@ -45,9 +45,12 @@ import logging
 import re
 from typing import Literal
 
-from seglint.formats._nftables_load import ChainModel, HookDecl, Loader, Model, TableModel
+from seglint.formats._nftables_load import Loader
+from seglint.formats._nftables_match import TableContext
+from seglint.formats._nftables_model import ChainModel, HookDecl, Model, TableModel
 from seglint.formats._nftables_names import HOOK_PATHS, IP_FAMILIES, KNOWN_HOOKS
-from seglint.formats._nftables_rule import RuleReader, TableContext
+from seglint.formats._nftables_rule import RuleReader
+from seglint.formats._nftables_syntax import Item
 from seglint.formats._nftables_values import Resolver
 from seglint.formats.base import FileAccess, SourceFile
 from seglint.hookspecs import hookimpl
@@ -80,7 +83,12 @@ _POSSIBLE = re.compile(
 
 class NftablesFormat:
     id = FORMAT_ID
-    patterns: tuple[str, ...] = ("*.nft", "nftables.conf", "*.nftables.conf", "*.nftables")
+    patterns: tuple[str, ...] = (
+        "*.nft",
+        "nftables.conf",
+        "*.nftables.conf",
+        "*.nftables",
+    )
 
     def detect(self, path: str, head: str) -> int:
         if _CERTAIN.search(head):
@@ -104,26 +112,41 @@ def build_ruleset(path: str, model: Model) -> Ruleset:
 
     for table in sorted(model.tables.values(), key=lambda t: t.order):
         if table.family not in IP_FAMILIES:
-            diagnostics.append(Diagnostic(
-                "SEG902",
-                f"{table.family} tables are not modelled, only ip, ip6 and inet "
-                f"(table {table.family} {table.name})",
-                table.span, "note"))
+            diagnostics.append(
+                Diagnostic(
+                    "SEG902",
+                    f"{table.family} tables are not modelled, only ip, ip6 and inet "
+                    f"(table {table.family} {table.name})",
+                    table.span,
+                    "note",
+                )
+            )
             continue
         if table.dormant:
-            diagnostics.append(Diagnostic(
-                "SEG902", f"dormant table is not evaluated (table {table.family} {table.name})",
-                table.span, "note"))
+            diagnostics.append(
+                Diagnostic(
+                    "SEG902",
+                    "dormant table is not evaluated "
+                    f"(table {table.family} {table.name})",
+                    table.span,
+                    "note",
+                )
+            )
             continue
         context = _context(table)
         for chain in sorted(table.chains.values(), key=lambda c: c.order):
             hook = chain.hook
             if hook is not None and hook.type != "filter":
-                diagnostics.append(Diagnostic(
-                    "SEG902",
-                    f"{hook.type} chains are not modelled, only filter chains decide "
-                    f"verdicts (chain {chain.name} type {hook.type} hook {hook.hook})",
-                    hook.span, "note"))
+                diagnostics.append(
+                    Diagnostic(
+                        "SEG902",
+                        f"{hook.type} chains are not modelled, only filter chains "
+                        f"decide verdicts (chain {chain.name} type {hook.type} "
+                        f"hook {hook.hook})",
+                        hook.span,
+                        "note",
+                    )
+                )
                 continue
             if hook is not None and hook.hook not in KNOWN_HOOKS:
                 raise ParseError(f"unknown hook ({hook.hook})", hook.span)
@@ -132,10 +155,13 @@ def build_ruleset(path: str, model: Model) -> Ruleset:
             policy = None
             if hook is not None:
                 policy = _policy_rule(chain, hook, chain_id)
-                stages.setdefault(hook.hook, []).append((hook.priority, chain.order, chain_id))
+                stages.setdefault(hook.hook, []).append(
+                    (hook.priority, chain.order, chain_id)
+                )
                 families |= IP_FAMILIES[table.family]
-            chains[chain_id] = Chain(chain_id, tuple(rules), policy,
-                                     IP_FAMILIES[table.family])
+            chains[chain_id] = Chain(
+                chain_id, tuple(rules), policy, IP_FAMILIES[table.family]
+            )
 
     hooks: dict[str, tuple[str, ...]] = {}
     for ir_hook, path_hooks in HOOK_PATHS.items():
@@ -159,25 +185,43 @@ def build_ruleset(path: str, model: Model) -> Ruleset:
 def _context(table: TableModel) -> TableContext:
     label = f"{table.family} {table.name}"
     resolver = Resolver(table.sets, _dynamic_sets(table), label)
-    return TableContext(table.family, table.name, IP_FAMILIES[table.family],
-                        frozenset(table.chains), resolver)
+    return TableContext(
+        table.family,
+        table.name,
+        IP_FAMILIES[table.family],
+        frozenset(table.chains),
+        resolver,
+    )
 
 
 def _dynamic_sets(table: TableModel) -> set[str]:
     """Return the sets whose elements change at run time."""
     dynamic = {
-        name for name, model in table.sets.items()
-        if {"dynamic", "timeout"} & model.flags or "timeout" in model.properties
+        name
+        for name, model in table.sets.items()
+        if {"dynamic", "timeout"} & model.flags
+        or "timeout" in model.properties
+        or any(_expires(element) for element in model.elements)
     }
     # Rules that add, update or delete elements (add @name { ip saddr }).
     for chain in table.chains.values():
         for rule in chain.rules:
             items = rule.items
-            for first, second in zip(items, items[1:]):
-                if first.kind == "word" and first.text in ("add", "update", "delete") \
-                        and second.kind == "setref":
+            for first, second in zip(items, items[1:], strict=False):
+                if (
+                    first.kind == "word"
+                    and first.text in ("add", "update", "delete")
+                    and second.kind == "setref"
+                ):
                     dynamic.add(second.text[1:])
     return dynamic
+
+
+def _expires(element: tuple[Item, ...]) -> bool:
+    """Return whether a set element has its own timeout, after which it is gone."""
+    return any(
+        item.kind == "word" and item.text in ("timeout", "expires") for item in element
+    )
 
 
 def _read_rules(
@@ -188,29 +232,52 @@ def _read_rules(
         read, found = RuleReader(context, source).read()
         diagnostics.extend(found)
         for result in read:
-            rules.append(Rule(source.span, result.conditions, result.action, source.text,
-                              label=result.label))
+            rules.append(
+                Rule(
+                    source.span,
+                    result.conditions,
+                    result.action,
+                    source.text,
+                    label=result.label,
+                )
+            )
     return rules
 
 
 def _policy_rule(chain: ChainModel, hook: HookDecl, chain_id: str) -> Rule:
     if chain.policy is None:
-        return Rule(hook.span, (), Action("accept"), f"{chain_id} policy accept",
-                    implicit=True, label=f"chain {chain.name} policy accept")
+        return Rule(
+            hook.span,
+            (),
+            Action("accept"),
+            f"{chain_id} policy accept",
+            implicit=True,
+            label=f"chain {chain.name} policy accept",
+        )
     value, span = chain.policy
-    if value not in ("accept", "drop"):
+    if value == "accept":
+        action = Action("accept")
+    elif value == "drop":
+        action = Action("drop")
+    else:
         raise ParseError(f"invalid chain policy ({value}); use accept or drop", span)
-    return Rule(span, (), Action(value), f"{chain_id} policy {value}",  # type: ignore[arg-type]
-                label=f"chain {chain.name} policy {value}")
+    return Rule(
+        span,
+        (),
+        action,
+        f"{chain_id} policy {value}",
+        label=f"chain {chain.name} policy {value}",
+    )
 
 
 def _kind(
     chains: dict[str, Chain], stages: dict[str, list[tuple[int, int, str]]]
 ) -> Literal["host", "network", "either"]:
-    """Guess host or network firewall: a forward chain that accepts makes a router."""
+    """Return host or network: a forward chain that can accept makes a router."""
     host = bool(stages.get("input") or stages.get("output"))
     forwarding = any(
-        _can_accept(chain_id, chains, set()) for _, _, chain_id in stages.get("forward", [])
+        _can_accept(chain_id, chains, set())
+        for _, _, chain_id in stages.get("forward", [])
     )
     if host and not forwarding:
         return "host"
@@ -229,7 +296,9 @@ def _can_accept(chain_id: str, chains: dict[str, Chain], seen: set[str]) -> bool
     for rule in chain.rules:
         if rule.action.kind == "accept":
             return True
-        if rule.action.kind in ("jump", "goto") and _can_accept(rule.action.target, chains, seen):
+        if rule.action.kind in ("jump", "goto") and _can_accept(
+            rule.action.target, chains, seen
+        ):
             return True
     return False
 

@@ -6,16 +6,17 @@ rules, then the ``out`` rules, as pf filters a routed packet once on each
 interface). Within each chain pf's last-match order is turned into first
 match: quick rules in file order, then the others in reverse file order,
 then pf's default, which passes without keeping state. ``pass`` keeps state
-unless it says ``no state``; ``block`` drops, or rejects with ``return``
+unless the rule has ``no state``; ``block`` drops, or rejects with ``return``
 (also through ``set block-policy return``).
 
-Read and modelled exactly: macros (also nested and continued over lines),
-lists, tables (negated entries, shorthand networks such as ``172.16/12``,
-``file`` contents), ``in``/``out``, ``on`` with lists and ``!``, ``inet``
-and ``inet6``, protocols, addresses and address ranges, ``port`` with all
-operators, ``icmp-type``/``icmp6-type`` with codes, ``set skip`` (not
-filtered, and treated as loopback), ``antispoof``, inline anchors and
-``load anchor`` files, ``quick`` anchors, ``rdr pass`` and ``nat pass``.
+Modelled exactly: macros (also nested and continued over lines), lists and
+tables (negated entries, shorthand networks such as ``172.16/12``, ``file``
+contents). Also ``in``/``out``, ``on`` with lists and ``!``, ``inet`` and
+``inet6``, protocols, addresses and address ranges, ``port`` with all
+operators, and ``icmp-type``/``icmp6-type`` with codes. Also ``set skip``
+(not filtered, and treated as loopback), ``antispoof`` as pfctl expands it,
+inline anchors and ``load anchor`` files, ``quick`` anchors, ``rdr pass``
+and ``nat pass``.
 
 Decisions that the file cannot settle:
 
@@ -36,11 +37,15 @@ Decisions that the file cannot settle:
 Unknown conditions with a SEG902 warning, so the checks say "may": host and
 interface names as addresses, ``(em0)``, ``em0:network``, ``no-route``,
 ``urpf-failed``, ``user``, ``group``, ``tagged``, ``os``, ``probability``,
-``tos``, ``prio``, ``received-on``, ``fragment``, ``once``, other ``flags``,
-the networks and addresses of an ``antispoof`` interface, anchors whose rules
-are not in the checked files, and unreadable includes. Parsed and ignored
-with a note: ``scrub``, ``match``, queues, translation rules and anchors,
-``route-to``/``reply-to`` and the ``*-to`` translation options.
+``max-pkt-rate``, ``tos``, ``dscp``, ``prio``, ``received-on``, ``fragment``,
+``once``, other ``flags``, the networks and addresses of an ``antispoof``
+interface, ``binat pass``, anchors whose rules are not in the checked files,
+and unreadable includes; ``ether`` rules get the warning only. Parsed and
+ignored with a note: ``scrub``, ``match``, queues, translation rules and
+anchors, ``route-to``/``reply-to`` and the ``*-to`` translation options.
+Ignored without a note, as they do not change what a rule matches: ``log``,
+``label``, ``tag`` (only ``tagged`` matches a tag), ``queue``, ``set prio``,
+``rtable`` and normalisation options such as ``no-df``.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from dataclasses import dataclass, field
 
 from seglint.formats._pf_build import Anchors, RulesetBuilder, anchor_path
 from seglint.formats._pf_files import find_file, table_file_entries
+from seglint.formats._pf_match import FileEntries
 from seglint.formats._pf_model import (
     BlockPolicy,
     LoadAnchor,
@@ -83,7 +89,7 @@ class _Loaded:
     """Everything read for one pf.conf: anchors, tables and what to report."""
 
     anchors: Anchors = field(default_factory=Anchors)
-    table_files: dict[int, list | None] = field(default_factory=dict)
+    table_files: dict[int, FileEntries | None] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     block_policy: str = "drop"
     files_read: int = 0
@@ -94,7 +100,13 @@ class PfFormat:
     """The ``pf`` format: OpenBSD and FreeBSD pf.conf and anchor files."""
 
     id = "pf"
-    patterns: tuple[str, ...] = ("pf.conf", "*.pf.conf", "pf.conf.*", "*.pf", "pf-*.conf")
+    patterns: tuple[str, ...] = (
+        "pf.conf",
+        "*.pf.conf",
+        "pf.conf.*",
+        "*.pf",
+        "pf-*.conf",
+    )
 
     def detect(self, path: str, head: str) -> int:
         if _CERTAIN.search(head):
@@ -106,21 +118,35 @@ class PfFormat:
         statements, expanded = _read(source, files, loaded, {})
         loaded.block_policy = _apply_block_policy(statements, "drop")
         _collect(statements, "", source, expanded, files, loaded)
-        first = source.text.split("\n", 1)[0]
-        builder = RulesetBuilder(source.path, Span(source.path, 1, 1, 1, max(len(first), 1)),
-                                 loaded.anchors, loaded.table_files, loaded.block_policy)
+        first = source.text.split("\n", 1)[0].rstrip("\r")
+        builder = RulesetBuilder(
+            source.path,
+            Span(source.path, 1, 1, 1, max(len(first), 1)),
+            loaded.anchors,
+            loaded.table_files,
+            loaded.block_policy,
+        )
         for diagnostic in loaded.diagnostics:
             builder.report(diagnostic.message, diagnostic.span, diagnostic.level)
         ruleset = builder.build(tuple(statements))
-        logger.debug("%s: %d statements, %d anchors, %d files read", source.path,
-                     len(statements), len(loaded.anchors.contents), loaded.files_read)
+        logger.debug(
+            "%s: %d statements, %d anchors, %d files read",
+            source.path,
+            len(statements),
+            len(loaded.anchors.contents),
+            loaded.files_read,
+        )
         return ParseResult((ruleset,))
 
 
-def _read(source: SourceFile, files: FileAccess, loaded: _Loaded,
-          macros: dict[str, str]) -> tuple[list[Statement], Expanded]:
+def _read(
+    source: SourceFile, files: FileAccess, loaded: _Loaded, macros: dict[str, str]
+) -> tuple[list[Statement], Expanded]:
     """Pre-process and parse one file (pf.conf or an anchor file)."""
-    def resolve_include(name: str, span: Span, referrer: SourceFile) -> SourceFile | None:
+
+    def resolve_include(
+        name: str, span: Span, referrer: SourceFile
+    ) -> SourceFile | None:
         lookup = find_file(name, referrer, files, span, "included file")
         loaded.diagnostics.extend(lookup.diagnostics)
         return lookup.source
@@ -130,8 +156,9 @@ def _read(source: SourceFile, files: FileAccess, loaded: _Loaded,
     return parse_statements(expanded), expanded
 
 
-def _apply_block_policy(statements: list[Statement] | tuple[Statement, ...],
-                        policy: str) -> str:
+def _apply_block_policy(
+    statements: list[Statement] | tuple[Statement, ...], policy: str
+) -> str:
     """Give each ``block`` without drop or return the block-policy set above it."""
     for statement in statements:
         if isinstance(statement, BlockPolicy):
@@ -144,18 +171,26 @@ def _apply_block_policy(statements: list[Statement] | tuple[Statement, ...],
     return policy
 
 
-def _collect(statements: list[Statement] | tuple[Statement, ...], anchor: str,
-             source: SourceFile, expanded: Expanded, files: FileAccess,
-             loaded: _Loaded) -> None:
+def _collect(
+    statements: list[Statement] | tuple[Statement, ...],
+    anchor: str,
+    source: SourceFile,
+    expanded: Expanded,
+    files: FileAccess,
+    loaded: _Loaded,
+) -> None:
     """Register the tables, inline anchors and loaded anchor files of ``anchor``."""
     sources = {clean.source.path: clean.source for clean in expanded.files}
     for statement in statements:
         if isinstance(statement, TableDef):
             loaded.anchors.tables.setdefault(anchor, {})[statement.name] = statement
-            _read_table_files(statement, sources.get(statement.span.path, source), files,
-                              loaded)
+            _read_table_files(
+                statement, sources.get(statement.span.path, source), files, loaded
+            )
         elif isinstance(statement, PfRule) and statement.body is not None:
-            name = anchor_path(anchor, statement.anchor or f"_inline{statement.span.line}")
+            name = anchor_path(
+                anchor, statement.anchor or f"_inline{statement.span.line}"
+            )
             loaded.anchors.contents.setdefault(name, statement.body)
             _collect(statement.body, name, source, expanded, files, loaded)
         elif isinstance(statement, LoadAnchor):
@@ -163,20 +198,29 @@ def _collect(statements: list[Statement] | tuple[Statement, ...], anchor: str,
             _load_anchor(statement, anchor, referrer, expanded, files, loaded)
 
 
-def _load_anchor(statement: LoadAnchor, parent: str, referrer: SourceFile,
-                 expanded: Expanded, files: FileAccess, loaded: _Loaded) -> None:
+def _load_anchor(
+    statement: LoadAnchor,
+    parent: str,
+    referrer: SourceFile,
+    expanded: Expanded,
+    files: FileAccess,
+    loaded: _Loaded,
+) -> None:
     name = anchor_path(parent, statement.name)
-    lookup = find_file(statement.path.text, referrer, files, statement.path.span,
-                       "anchor file")
+    lookup = find_file(
+        statement.path.text, referrer, files, statement.path.span, "anchor file"
+    )
     loaded.diagnostics.extend(lookup.diagnostics)
     if lookup.source is None:
         return
     location = str(lookup.source.location.resolve())
     if location in loaded.loading or loaded.files_read >= MAX_ANCHOR_FILES:
-        raise ParseError(f"anchor files load each other in a loop ({statement.path.text})"
-                         if location in loaded.loading else
-                         f"more than {MAX_ANCHOR_FILES} anchor files are loaded",
-                         statement.span)
+        raise ParseError(
+            f"anchor files load each other in a loop ({statement.path.text})"
+            if location in loaded.loading
+            else f"more than {MAX_ANCHOR_FILES} anchor files are loaded",
+            statement.span,
+        )
     loaded.loading.append(location)
     statements, anchor_expanded = _read(lookup.source, files, loaded, expanded.macros)
     _apply_block_policy(statements, loaded.block_policy)
@@ -187,9 +231,10 @@ def _load_anchor(statement: LoadAnchor, parent: str, referrer: SourceFile,
     loaded.loading.pop()
 
 
-def _read_table_files(table: TableDef, referrer: SourceFile, files: FileAccess,
-                      loaded: _Loaded) -> None:
-    entries: list | None = []
+def _read_table_files(
+    table: TableDef, referrer: SourceFile, files: FileAccess, loaded: _Loaded
+) -> None:
+    entries: FileEntries | None = []
     for word in table.files:
         lookup = find_file(word.text, referrer, files, word.span, "table file")
         loaded.diagnostics.extend(lookup.diagnostics)

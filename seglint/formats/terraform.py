@@ -4,10 +4,10 @@ A ``.tf`` file is read as part of its module (every ``.tf`` file of its
 directory, with ``terraform.tfvars`` and ``*.auto.tfvars``), because
 variables, locals and the resources that rules attach to may live in other
 files. Each protected target (a security group, a network ACL, an NSG, a
-GCP network and target) becomes one host :class:`Ruleset`, returned by the
-file that declares its resource. Values that only ``terraform apply``
-could know become Unknown conditions; nothing is executed and data sources
-are never read.
+GCP network and target) becomes one host :class:`Ruleset`. The file that
+declares its resource returns it, and so does every file that adds rules
+to it. Values that only ``terraform apply`` could know become Unknown
+conditions. Nothing is executed and data sources are never read.
 
 Resources and their models are described in ``_tf_aws``, ``_tf_azure`` and
 ``_tf_gcp``. Not modelled: modules called from the configuration (their
@@ -50,8 +50,8 @@ def module_drafts(module: TfModule) -> list[Draft]:
 class TerraformFormat:
     """Terraform configurations (HCL ``.tf`` files) parsed with pyhcl2."""
 
-    id = "terraform"
-    patterns = ("*.tf",)
+    id: str = "terraform"
+    patterns: tuple[str, ...] = ("*.tf",)
 
     def detect(self, path: str, head: str) -> int:
         if path.endswith(".tf"):
@@ -67,12 +67,18 @@ class TerraformFormat:
         except ParseError:
             raise
         except RecursionError:
-            raise ParseError("expressions are nested too deeply to evaluate",
-                             Span(source.path, 1)) from None
+            raise ParseError(
+                "expressions are nested too deeply to evaluate", Span(source.path, 1)
+            ) from None
         error = module.errors.get(source.path)
         if error is not None:
             raise error
-        rulesets = tuple(draft.ruleset() for draft in drafts if draft.home == source.path)
+        # A ruleset is returned by every file that adds rules to it, so checking
+        # only the changed files (as pre-commit does) still checks those rules.
+        # Findings of a ruleset returned twice are the same and the run keeps one.
+        rulesets = tuple(
+            draft.ruleset() for draft in drafts if source.path in draft.files()
+        )
         logger.debug("%s: %d terraform rulesets", source.path, len(rulesets))
         return ParseResult(rulesets=rulesets)
 
