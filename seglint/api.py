@@ -14,7 +14,7 @@ from pathlib import Path
 
 from seglint import directives as directive_scan
 from seglint import ignorefile
-from seglint.config import Config, ConfigError, find_config, load_config
+from seglint.config import Config, ConfigError, Networks, find_config, load_config
 from seglint.discovery import Candidate, discover
 from seglint.engine import Engine, EngineError
 from seglint.findings import Finding, RuleMeta, level_rank
@@ -22,6 +22,7 @@ from seglint.formats.base import FileAccess, SourceFile, read_source
 from seglint.ir import Diagnostic, ParseError, ParseResult, Ruleset, Span
 from seglint.plugins import load_plugins
 from seglint.policy import rule_catalogue
+from seglint.space import ADDR_ALL, IntervalSet
 from seglint.target import Target
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ ZERO_CONFIG_NOTE = (
     "add roles and rulesets to seglint.yaml to check them"
 )
 WINDOWS_PROFILES = ("domain", "private", "public")
+RESOURCE_FORMATS = frozenset({"terraform", "cloudformation"})
 
 
 @dataclass
@@ -221,14 +223,22 @@ class _Run:
     def _target(self, ruleset: Ruleset, candidate: Candidate, config: Config,
                 text: str) -> Target | None:
         found = dict(ruleset.directives)
-        for key, (value, line, column) in directive_scan.directives(text).items():
+        # Terraform and CloudFormation put a directive above each resource, so
+        # their formats fill Ruleset.directives; the file-level scan is for
+        # one-firewall files.
+        scanned = {} if ruleset.format in RESOURCE_FORMATS else \
+            directive_scan.directives(text)
+        positions = {key: (line, column) for key, (_, line, column) in scanned.items()}
+        for key, (value, _, _) in scanned.items():
             found.setdefault(key, value)
-            if key == "host" and value not in config.roles:
-                self.result.diagnostics.append(Diagnostic(
-                    "SEG903", f"unknown role {value!r} in directive "
-                    f"(known roles: {', '.join(sorted(config.roles))})",
-                    Span(ruleset.path, line, column), "error"))
-                return None
+        host = found.get("host")
+        if host is not None and host not in config.roles:
+            line, column = positions.get("host", (1, 1))
+            self.result.diagnostics.append(Diagnostic(
+                "SEG903", f"unknown role {host!r} in directive "
+                f"(known roles: {', '.join(sorted(config.roles))})",
+                Span(ruleset.path, line, column), "error"))
+            return None
         entry = config.ruleset_for(ruleset.path, candidate.location, ruleset.name or None)
         if ruleset.format == "windows-firewall" and ruleset.name in WINDOWS_PROFILES:
             profiles = entry.profiles if entry and entry.profiles else WINDOWS_PROFILES
@@ -239,12 +249,10 @@ class _Run:
         zones = dict(entry.zones) if entry and entry.zones else {}
         if host:
             mode = "host"
-            interfaces = {k: v.values if not v.internet else _internet(config)
-                          for k, v in (entry.interfaces.items() if entry else ())}
+            interfaces = _facing(entry.interfaces if entry else {}, config)
         elif zones or "zones" in found or ruleset.kind == "network":
             mode = "network"
-            interfaces = {k: v.values if not v.internet else _internet(config)
-                          for k, v in zones.items()} or dict(ruleset.interfaces)
+            interfaces = _facing(zones, config) or dict(ruleset.interfaces)
         else:
             mode = "unmapped"
             interfaces = {}
@@ -301,8 +309,13 @@ class _Run:
         return result
 
 
-def _internet(config: Config):  # type: ignore[no-untyped-def]
-    from seglint.space import ADDR_ALL
-
-    return ADDR_ALL.subtract(config.trusted)
+def _facing(mapping: dict[str, Networks], config: Config) -> dict[str, IntervalSet]:
+    """Return the networks each interface faces; ``internet`` excludes the listed networks."""
+    listed = IntervalSet()
+    for networks in mapping.values():
+        if not networks.internet:
+            listed = listed.union(networks.values)
+    internet = ADDR_ALL.subtract(config.trusted).subtract(listed)
+    return {name: internet if networks.internet else networks.values
+            for name, networks in mapping.items()}
 

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from seglint import __version__
 from seglint.api import RunResult, check
+from seglint.config import find_config
 from seglint.diff import DiffError, diff
 from seglint.docs import render_rules
 from seglint.findings import LEVELS, Finding, RuleMeta
@@ -149,7 +150,8 @@ def _diff(args: argparse.Namespace) -> int:
 def expand_settings_paths(paths: Sequence[str]) -> list[str]:
     """Replace the files among ``paths`` that change the findings of other files.
 
-    A configuration or ignore file stands for every rule file below its
+    A configuration file (pyproject.toml with a [tool.seglint] table
+    included) or an ignore file stands for every rule file below its
     folder, and a Terraform variable file for the ``.tf`` files of its
     module. pre-commit passes only the changed files, so a commit that
     changes only seglint.yaml or terraform.tfvars still re-checks the rule
@@ -157,8 +159,7 @@ def expand_settings_paths(paths: Sequence[str]) -> list[str]:
     """
     folders: list[Path] = []
     for path in map(Path, paths):
-        settings = path.name in SETTINGS_NAMES and path.is_file()
-        if settings and path.parent not in folders:
+        if _is_settings_file(path) and path.parent not in folders:
             folders.append(path.parent)
 
     expanded = [str(folder) for folder in folders]
@@ -172,6 +173,15 @@ def expand_settings_paths(paths: Sequence[str]) -> list[str]:
             continue
         expanded.append(text)
     return expanded
+
+
+def _is_settings_file(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    if path.name == "pyproject.toml":
+        # It counts only with a [tool.seglint] table and no seglint.yaml beside it.
+        return find_config(path.parent) == path.resolve()
+    return path.name in SETTINGS_NAMES
 
 
 def _is_terraform_variables(name: str) -> bool:

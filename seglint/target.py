@@ -156,15 +156,27 @@ class Target:
         else:
             for src_part, in_atoms in self.interface_split(src):
                 for dst_part, out_atoms in self.interface_split(dst):
-                    if in_atoms is not None and in_atoms == out_atoms:
-                        continue  # both sides behind one interface: not through the firewall
                     free |= in_atoms is None or out_atoms is None
-                    boxes.append(Box.of({
-                        **base, SRC: src_part, DST: dst_part,
-                        IIF: any_iface if in_atoms is None else in_atoms,
-                        OIF: any_iface if out_atoms is None else out_atoms,
-                    }))
+                    for iif, oif in self._crossings(in_atoms, out_atoms):
+                        boxes.append(Box.of({**base, SRC: src_part, DST: dst_part,
+                                             IIF: iif, OIF: oif}))
         return [box for box in boxes if not box.is_empty()], free
+
+    def _crossings(self, in_atoms: IntervalSet | None,
+                   out_atoms: IntervalSet | None) -> Iterator[tuple[IntervalSet, IntervalSet]]:
+        """Yield (input, output) interface sets of packets that cross the firewall.
+
+        A packet through a network firewall leaves by another interface than
+        it came in on, so pairs with the same interface are left out.
+        """
+        any_iface = self.non_loopback()
+        ins = any_iface if in_atoms is None else in_atoms
+        outs = any_iface if out_atoms is None else out_atoms
+        for lo, hi in ins.bounds:
+            for atom in range(lo, hi + 1):
+                others = outs.subtract(IntervalSet.single(atom))
+                if others:
+                    yield IntervalSet.single(atom), others
 
     def families(self, *parties: Party) -> list[int]:
         allowed = set(self.ruleset.families)

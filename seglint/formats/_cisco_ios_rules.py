@@ -1,10 +1,9 @@
-"""IOS values, access-list entries and the chains of the ``forward`` hook.
+"""IOS values and access-list entries.
 
-:class:`IosValues` turns parse trees into address and service sets,
-:class:`IosEntryReader` reads one entry (its values come in order:
+:class:`IosValues` turns parse trees into address and service sets.
+:class:`IosEntryReader` reads one entry, whose values come in order:
 protocol, source, optional source port, destination, optional destination
-port or ICMP message) and :class:`IosChains` builds the rule set of one
-device (see :mod:`seglint.formats.ios`).
+port or ICMP message.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from seglint.formats._cisco_values import (
     ANY_ADDRESS,
     ANY_SERVICE,
     MAX_MASK_INTERVALS,
+    MAY_NOTE,
     PORT_PROTOCOL_SET,
     AddressSet,
     ServiceSet,
@@ -46,13 +46,10 @@ from seglint.formats._cisco_values import (
 )
 from seglint.ir import (
     Action,
-    Chain,
     Condition,
-    InterfaceMatch,
     Match,
     ParseError,
     Rule,
-    Ruleset,
     Span,
     Unknown,
 )
@@ -63,7 +60,6 @@ from seglint.space import (
     STATE_INDEX,
     IntervalSet,
     address_range,
-    addresses,
 )
 
 if TYPE_CHECKING:
@@ -76,14 +72,6 @@ PORT_OPERATORS = ("eq", "neq", "lt", "gt", "range")
 ADDRESS_VALUES = ("any", "host", "address_wildcard", "address", "prefix6", "group_ref")
 OPTIONS = ("established", "log", "time_range", "reflect", "unmodelled")
 IOS_NAMES = NameTables("IOS", IOS_PORTS, IOS_PROTOCOLS, IOS_ICMP, IOS_ICMP6)
-BASE_CHAINS = {
-    (4, "in"): "ip access-group in",
-    (4, "out"): "ip access-group out",
-    (6, "in"): "ipv6 traffic-filter in",
-    (6, "out"): "ipv6 traffic-filter out",
-}
-# IOS ends every IPv6 access list with these, before the implicit deny.
-ND_TYPES = ((136, "nd-na"), (135, "nd-ns"))
 
 
 class IosValues(TokenValues):
@@ -97,9 +85,8 @@ class IosValues(TokenValues):
         values = mask_addresses(address, wildcard, span, wildcard=True)
         if values.unmodelled:
             self.device.warn(
-                f"non-contiguous wildcard is not modelled ({address} "
-                f"{wildcard} matches more than {MAX_MASK_INTERVALS} address "
-                "ranges); the checks say may",
+                f"non-contiguous wildcard is not modelled ({address} {wildcard} "
+                f"matches more than {MAX_MASK_INTERVALS} address ranges), {MAY_NOTE}",
                 span,
             )
         return values
@@ -237,11 +224,8 @@ class IosEntryReader:
         tree = self.tree
         if tree.data == "evaluate":
             name = str(tokens(tree)[-1])
-            self.device.warn(
-                f"reflexive access-list {name} is not modelled (evaluate); "
-                "the checks say may",
-                self.span,
-            )
+            message = f"reflexive access-list {name} is not modelled (evaluate {name})"
+            self.device.warn(f"{message}, {MAY_NOTE}", self.span)
             return [
                 unmodelled_rule(
                     self.span,
@@ -269,7 +253,10 @@ class IosEntryReader:
         text = self.line.tree_text(tree)
         span = self.line.tree_span(self.path, tree)
         self.extra.append(Unknown(text, span, f"{kind}:{text}"))
-        self.device.warn(f"{kind} is not modelled ({text}); the checks say may", span)
+        self.device.warn(
+            f"{kind} is not modelled ({text}), {MAY_NOTE}",
+            span,
+        )
 
     def _standard(self, body: Tree[Token]) -> list[Rule]:
         source = subtrees(body)[1]
@@ -411,146 +398,3 @@ class IosEntryReader:
         return restrict_icmp(
             service, self.values.icmp(items, self.line, protocol)
         ), position
-
-
-class IosChains:
-    """Builds the rule set of one IOS device."""
-
-    def __init__(self, device: IosDevice, path: str) -> None:
-        self.device = device
-        self.path = path
-        self.values = IosValues(device, path)
-        self.chains: dict[str, Chain] = {}
-
-    def ruleset(self, name: str = "") -> Ruleset:
-        families = (4, 6) if self.device.ipv6 else (4,)
-        hooks: list[str] = []
-        for family in families:
-            for direction in ("in", "out"):
-                chain = BASE_CHAINS[(family, direction)]
-                self.chains[chain] = Chain(
-                    chain,
-                    tuple(self._base_rules(family, direction)),
-                    self._policy(family, direction),
-                    frozenset({family}),
-                )
-                hooks.append(chain)
-        self._check_unused()
-        diagnostics = tuple(dict.fromkeys(self.device.diagnostics))
-        return Ruleset(
-            self.path,
-            "ios",
-            self.chains,
-            {"forward": tuple(hooks)},
-            frozenset(families),
-            "network",
-            diagnostics,
-            self._networks(),
-            name=name,
-        )
-
-    def _check_unused(self) -> None:
-        """Read the lists no interface uses, for their errors only.
-
-        They filter no traffic here (NAT, route maps, VTY lines), so their
-        SEG902 warnings would only distract and are dropped.
-        """
-        kept = list(self.device.diagnostics)
-        for acl in list(self.device.acls.values()) + list(
-            self.device.ipv6_acls.values()
-        ):
-            if acl.label() not in self.chains:
-                for entry in acl.entries:
-                    IosEntryReader(self.values, acl, entry).rules()
-        self.device.diagnostics[:] = kept
-
-    def _networks(self) -> dict[str, IntervalSet]:
-        out = {}
-        for interface in self.device.interfaces.values():
-            cidrs = (
-                ([interface.primary] if interface.primary else [])
-                + interface.secondary
-                + interface.ipv6
-            )
-            if cidrs:
-                out[interface.name] = addresses(cidrs)
-        return out
-
-    def _anchor(self) -> Span:
-        for interface in self.device.interfaces.values():
-            return interface.line.span(self.path)
-        first = self.device.first_line
-        return first.span(self.path) if first else Span(self.path, 1)
-
-    def _policy(self, family: int, direction: str) -> Rule:
-        word = "inbound" if direction == "in" else "outbound"
-        label = f"no {word} ipv{family} access list on the interface"
-        return Rule(self._anchor(), (), ACCEPT, label, implicit=True, label=label)
-
-    def _base_rules(self, family: int, direction: str) -> list[Rule]:
-        rules = []
-        dim = "iif" if direction == "in" else "oif"
-        table = self.device.ipv6_acls if family == 6 else self.device.acls
-        for interface in self.device.interfaces.values():
-            match = InterfaceMatch(dim, (interface.name,))
-            if interface.shutdown is not None:
-                label = f"interface {interface.name} is shut down"
-                rules.append(
-                    Rule(
-                        interface.shutdown.span(self.path),
-                        (match,),
-                        DROP,
-                        label,
-                        implicit=True,
-                        label=label,
-                    )
-                )
-                continue
-            lists = interface.ipv6_lists if family == 6 else interface.ip_lists
-            binding = lists.get(direction)
-            if binding is None:
-                continue
-            acl_name, line = binding
-            acl = table.get(acl_name)
-            if acl is None:
-                self.device.warn(
-                    f"access list {acl_name} applied to {interface.name} is "
-                    "not defined; IOS then permits all traffic",
-                    line.span(self.path),
-                )
-                continue
-            rules.append(
-                Rule(
-                    line.span(self.path),
-                    (match,),
-                    Action("goto", self._acl_chain(acl)),
-                    line.normalized,
-                )
-            )
-        return rules
-
-    def _acl_chain(self, acl: IosAcl) -> str:
-        name = acl.label()
-        if name in self.chains:
-            return name
-        rules: list[Rule] = []
-        for entry in acl.entries:
-            rules.extend(IosEntryReader(self.values, acl, entry).rules())
-        span = acl.last_line.span(self.path)
-        if acl.kind == "ipv6":
-            for icmp_type, word in ND_TYPES:
-                label = f"implicit permit icmp any any {word} in {name}"
-                conditions = (
-                    Match("proto", IntervalSet.single(ICMP6)),
-                    Match(
-                        "icmp",
-                        IntervalSet.single(icmp_type * 256, icmp_type * 256 + 255),
-                    ),
-                )
-                rules.append(
-                    Rule(span, conditions, ACCEPT, label, implicit=True, label=label)
-                )
-        label = f"implicit deny at the end of {name}"
-        rules.append(Rule(span, (), DROP, label, implicit=True, label=label))
-        self.chains[name] = Chain(name, tuple(rules))
-        return name

@@ -175,7 +175,7 @@ class ObjectStore:
         if target.kind not in kinds:
             wanted = " or ".join(KIND_WORDS[k] for k in kinds)
             raise ParseError(
-                f"{word} {name} is a {KIND_WORDS[target.kind]} {word}; "
+                f"{word} {name} is a {KIND_WORDS[target.kind]} {word}, but "
                 f"{role} needs a {wanted} one",
                 span,
             )

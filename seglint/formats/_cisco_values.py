@@ -49,6 +49,9 @@ from seglint.space import (
 # larger set becomes an unknown condition within its contiguous hull.
 MAX_MASK_INTERVALS = 1024
 
+# Ends the SEG902 message of a construct that becomes an Unknown condition.
+MAY_NOTE = "so findings that depend on it are marked may"
+
 PORTS_ALL = IntervalSet.single(0, 65535)
 SERVICE_DIMS = (PROTO, SPORT, DPORT, ICMP)
 FULL = {

@@ -105,6 +105,9 @@ def classify(words: tuple[str, ...], span: Span) -> Selector:
     ):
         dim = DPORT if key[1] == "dport" else SPORT
         if key[0] == "th":
+            # NOTE: nft reads these two bytes of any transport header without a
+            # protocol check, so an ICMP checksum can match. The IR has ports
+            # only for the port protocols, so the match is limited to those.
             protocols = PORT_PROTOCOL_SET
         else:
             protocols = IntervalSet.single(PORT_SELECTORS[key[0]])

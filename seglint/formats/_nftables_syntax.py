@@ -13,12 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from lark import Lark, Token, Tree
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-)
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
 from seglint.ir import ParseError, Span
@@ -85,8 +80,8 @@ def _parse_error(exc: UnexpectedInput, text: str, path: str) -> ParseError:
         found = f"character '{exc.char}'"
         line, column = exc.line, exc.column
     else:
-        assert isinstance(exc, UnexpectedEOF)
-        expected = set(exc.expected)
+        # UnexpectedEOF, and any other kind a later Lark may add.
+        expected = set(getattr(exc, "expected", None) or ())
         found, line, column = "end of file", _last_line(text), 1
     names = sorted({_describe_terminal(name) for name in expected})
     message = f"unexpected {found}"

@@ -112,7 +112,7 @@ def sg_service(
     """Return the service of an AWS rule (security group or network ACL entry).
 
     Protocol ``-1``/``all`` is every protocol and every port, whatever the
-    port attributes say. For ICMP the type and code come from ``from_port``
+    port attributes hold. For ICMP the type and code come from ``from_port``
     and ``to_port`` (security groups) or ``icmp_type``/``icmp_code`` (ACLs),
     -1 meaning all.
     """

@@ -21,18 +21,14 @@ nodes) and this module adds what a linter needs on top:
 from __future__ import annotations
 
 import bisect
-import contextlib
-import hashlib
 import logging
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib.resources import files as package_files
 from pathlib import Path
 
-import lark
+
 from lark import (
     Lark,
     UnexpectedCharacters,
@@ -86,68 +82,12 @@ _PARSER_OPTIONS: dict[str, object] = {
 def hcl_parser() -> Lark:
     """Return the process-wide Lark parser for pyhcl2's grammar.
 
-    Building the LALR tables takes about a second (measured on the
-    development container with lark 1.3), so the built parser is kept in
-    the user's cache directory and loaded from there when it is safe to.
+    Building the LALR tables takes about a second, once per process. The
+    parser is not cached on disk: loading a saved parser unpickles it, and
+    seglint reads nothing outside the checked tree.
     """
     grammar = (package_files("pyhcl2") / "hcl2.lark").read_text(encoding="utf-8")
-    key = hashlib.sha256(
-        f"{grammar}\0{lark.__version__}\0{sorted(_PARSER_OPTIONS.items())}".encode()
-    ).hexdigest()[:24]
-    location = _cache_location(f"hcl2-{key}.lark")
-    if location is not None and _private(location):
-        try:
-            with location.open("rb") as handle:
-                return Lark.load(handle)
-        except Exception as exc:  # a stale or broken cache only costs a rebuild
-            logger.debug("ignoring parser cache %s (%s)", location, exc)
-    parser = Lark(grammar, **_PARSER_OPTIONS)  # type: ignore[arg-type]
-    if location is not None:
-        _store(parser, location)
-    return parser
-
-
-def _cache_location(name: str) -> Path | None:
-    """Return the cache file path, creating a private directory; None if unusable."""
-    if os.environ.get("SEGLINT_NO_CACHE"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".cache"
-    )
-    directory = Path(base) / "seglint"
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return directory / name if _private(directory) else None
-
-
-def _private(path: Path) -> bool:
-    """Return whether ``path`` belongs to this user and no one else may write to it.
-
-    The cache is unpickled when loaded, so a file that another user could
-    have written must not be read.
-    """
-    try:
-        info = path.stat()
-    except OSError:
-        return False
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        return False
-    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
-def _store(parser: Lark, location: Path) -> None:
-    temporary = location.with_suffix(f".{os.getpid()}.tmp")
-    try:
-        with temporary.open("wb") as handle:
-            parser.save(handle)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, location)
-    except OSError as exc:
-        logger.debug("cannot write parser cache %s (%s)", location, exc)
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+    return Lark(grammar, **_PARSER_OPTIONS)  # type: ignore[arg-type]
 
 
 # --- positions ------------------------------------------------------------------------

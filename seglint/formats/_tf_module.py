@@ -1,6 +1,6 @@
 """A Terraform module as seglint reads it: all ``.tf`` files of one directory.
 
-The module's evaluation scope holds the variables and the locals. A
+The module's evaluation scope contains the variables and the locals. A
 variable takes its ``default``, then the values of ``terraform.tfvars``,
 ``terraform.tfvars.json`` and ``*.auto.tfvars[.json]`` in lexical order,
 later files winning, as Terraform loads them. Each local is evaluated on
@@ -631,7 +631,8 @@ def load_module(source: SourceFile, files: FileAccess) -> TfModule:
             continue
         try:
             texts.append(
-                (sibling_path(source, location), files.read(location, where).text)
+                (sibling_path(source, location),
+                 files.read(location, where, include=False).text)
             )
         except ParseError as exc:
             logger.debug("skipping sibling %s: %s", location, exc.message)

@@ -51,7 +51,8 @@ from typing import Literal
 
 from lark import Token, Tree
 
-from seglint.formats._cisco_asa_rules import AsaChains, AsaValues
+from seglint.formats._cisco_asa_chains import AsaChains
+from seglint.formats._cisco_asa_rules import AsaValues
 from seglint.formats._cisco_lines import (
     Command,
     Line,
@@ -197,6 +198,7 @@ class AsaReader:
         self.device = AsaDevice(path)
         self.values = AsaValues(self.device, path)
         self._nat_noted = False
+        self._noted_lists: set[str] = set()
 
     def parse(self, line: Line, start: str, what: str) -> Tree[Token]:
         return parse_line(self.parser, line, start, self.path, what)
@@ -396,14 +398,15 @@ class AsaReader:
             else:
                 self.device.acls[name] = Acl(name, "extended", line)
             return
-        if kind in ("webtype", "ethertype", "rename"):
-            if kind != "rename":
-                self.device.warn(
-                    f"{kind} access-list {name} is not modelled",
-                    line.span(self.path),
-                    "note",
-                )
+        if kind in ("webtype", "ethertype"):
+            if name not in self._noted_lists:
+                self._noted_lists.add(name)
+                message = f"{kind} access-list {name} is not modelled"
+                self.device.warn(message, line.span(self.path), "note")
             return
+        if kind == "rename":
+            return
+
         tree = self.parse(line, "acl_cmd", "access-list")
         acl_kind = "standard" if tree.data == "acl_standard" else "extended"
         if acl is None:
@@ -411,6 +414,7 @@ class AsaReader:
         if not acl.entries:
             acl.kind = acl_kind
         acl.last_line = line
+
         position = next((t for t in subtrees(tree) if t.data == "acl_position"), None)
         if position is not None:
             index = max(int(tokens(position)[0]) - 1, 0)

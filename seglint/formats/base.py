@@ -51,14 +51,20 @@ class FileAccess:
                 continue
         return resolved.as_posix()
 
-    def read(self, location: Path, span: Span) -> SourceFile:
-        """Return the file at ``location``; raise ParseError at ``span`` if refused."""
+    def read(self, location: Path, span: Span, *, include: bool = True) -> SourceFile:
+        """Return the file at ``location``; raise ParseError at ``span`` if refused.
+
+        ``include`` says the file's rules become part of the file being
+        parsed (an nftables include, a pf anchor), so it is not checked on
+        its own; context files such as a Terraform module's siblings pass False.
+        """
         if not self.inside(location):
             raise ParseError(
                 f"refusing to read {location} (outside the checked tree {self.root})", span
             )
         source = read_source(location, self.display(location), span)
-        self.read_paths.add(location.resolve())
+        if include:
+            self.read_paths.add(location.resolve())
         return source
 
     def glob(self, directory: Path, pattern: str) -> list[Path]:

@@ -48,7 +48,8 @@ from typing import Literal
 
 from lark import Token, Tree
 
-from seglint.formats._cisco_ios_rules import IosChains, IosValues
+from seglint.formats._cisco_ios_chains import IosChains
+from seglint.formats._cisco_ios_rules import IosValues
 from seglint.formats._cisco_lines import (
     Command,
     Line,

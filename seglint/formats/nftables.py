@@ -10,10 +10,10 @@ include line, because the rules it contains are unknown.
 
 Evaluation model: every ``type filter`` base chain of an ``ip``, ``ip6`` or
 ``inet`` table is placed on the paths of the IR, sorted by priority and then
-by file order: packets to this host pass the prerouting and input chains
-(after inet ingress chains), forwarded packets pass prerouting, forward and
-postrouting, and packets from this host pass output and postrouting. A drop
-in any base chain drops the packet and an accept ends only that chain, as in
+by file order. Packets to this host pass the inet ingress, prerouting and
+input chains. Forwarded packets pass ingress, prerouting, forward and
+postrouting. Packets from this host pass output and postrouting. A drop in
+any base chain drops the packet and an accept ends only that chain, as in
 the kernel. A base chain of an ``ip`` or ``ip6`` table sees only its family.
 A base chain without ``policy`` accepts (an implicit policy at its ``type``
 line). Chain names in the IR are ``<family> <table>/<chain>``.
@@ -50,7 +50,7 @@ from seglint.formats._nftables_match import TableContext
 from seglint.formats._nftables_model import ChainModel, HookDecl, Model, TableModel
 from seglint.formats._nftables_names import HOOK_PATHS, IP_FAMILIES, KNOWN_HOOKS
 from seglint.formats._nftables_rule import RuleReader
-from seglint.formats._nftables_syntax import Item
+from seglint.formats._nftables_syntax import Item, unquote
 from seglint.formats._nftables_values import Resolver
 from seglint.formats.base import FileAccess, SourceFile
 from seglint.hookspecs import hookimpl
@@ -111,57 +111,10 @@ def build_ruleset(path: str, model: Model) -> Ruleset:
     families: set[int] = set()
 
     for table in sorted(model.tables.values(), key=lambda t: t.order):
-        if table.family not in IP_FAMILIES:
-            diagnostics.append(
-                Diagnostic(
-                    "SEG902",
-                    f"{table.family} tables are not modelled, only ip, ip6 and inet "
-                    f"(table {table.family} {table.name})",
-                    table.span,
-                    "note",
-                )
-            )
+        if not _is_modelled(table, diagnostics):
             continue
-        if table.dormant:
-            diagnostics.append(
-                Diagnostic(
-                    "SEG902",
-                    "dormant table is not evaluated "
-                    f"(table {table.family} {table.name})",
-                    table.span,
-                    "note",
-                )
-            )
-            continue
-        context = _context(table)
-        for chain in sorted(table.chains.values(), key=lambda c: c.order):
-            hook = chain.hook
-            if hook is not None and hook.type != "filter":
-                diagnostics.append(
-                    Diagnostic(
-                        "SEG902",
-                        f"{hook.type} chains are not modelled, only filter chains "
-                        f"decide verdicts (chain {chain.name} type {hook.type} "
-                        f"hook {hook.hook})",
-                        hook.span,
-                        "note",
-                    )
-                )
-                continue
-            if hook is not None and hook.hook not in KNOWN_HOOKS:
-                raise ParseError(f"unknown hook ({hook.hook})", hook.span)
-            chain_id = context.chain_id(chain.name)
-            rules = _read_rules(context, chain, diagnostics)
-            policy = None
-            if hook is not None:
-                policy = _policy_rule(chain, hook, chain_id)
-                stages.setdefault(hook.hook, []).append(
-                    (hook.priority, chain.order, chain_id)
-                )
-                families |= IP_FAMILIES[table.family]
-            chains[chain_id] = Chain(
-                chain_id, tuple(rules), policy, IP_FAMILIES[table.family]
-            )
+        if _add_table(table, chains, stages, diagnostics):
+            families |= IP_FAMILIES[table.family]
 
     hooks: dict[str, tuple[str, ...]] = {}
     for ir_hook, path_hooks in HOOK_PATHS.items():
@@ -182,6 +135,114 @@ def build_ruleset(path: str, model: Model) -> Ruleset:
     )
 
 
+def _is_modelled(table: TableModel, diagnostics: list[Diagnostic]) -> bool:
+    if table.family not in IP_FAMILIES:
+        message = (
+            f"{table.family} tables are not modelled, only ip, ip6 and inet "
+            f"(table {table.family} {table.name})"
+        )
+    elif table.dormant:
+        message = f"dormant table is not evaluated (table {table.family} {table.name})"
+    else:
+        return True
+    diagnostics.append(Diagnostic("SEG902", message, table.span, "note"))
+    return False
+
+
+def _add_table(
+    table: TableModel,
+    chains: dict[str, Chain],
+    stages: dict[str, list[tuple[int, int, str]]],
+    diagnostics: list[Diagnostic],
+) -> bool:
+    """Add the chains of a table; return whether it has a filter base chain."""
+    context = _context(table)
+    skipped = _nat_only_chains(table)
+    has_base = False
+    for chain in sorted(table.chains.values(), key=lambda c: c.order):
+        hook = chain.hook
+        if hook is not None and hook.type != "filter":
+            diagnostics.append(
+                Diagnostic(
+                    "SEG902",
+                    f"{hook.type} chains are not modelled and their rules are not "
+                    f"checked (chain {chain.name} type {hook.type} hook {hook.hook})",
+                    hook.span,
+                    "note",
+                )
+            )
+            continue
+        if chain.name in skipped:
+            continue
+        if hook is not None and hook.hook not in KNOWN_HOOKS:
+            raise ParseError(f"unknown hook ({hook.hook})", hook.span)
+
+        chain_id = context.chain_id(chain.name)
+        rules = _read_rules(context, chain, diagnostics)
+        policy = None
+        if hook is not None:
+            # NOTE: nft's oif and oifname never match in prerouting and
+            # ingress chains (no route yet), nor iif and iifname in output
+            # chains (no input device). The IR keeps such matches as written.
+            policy = _policy_rule(chain, hook, chain_id)
+            stages.setdefault(hook.hook, []).append(
+                (hook.priority, chain.order, chain_id)
+            )
+            has_base = True
+        chains[chain_id] = Chain(
+            chain_id, tuple(rules), policy, IP_FAMILIES[table.family]
+        )
+    return has_base
+
+
+def _nat_only_chains(table: TableModel) -> set[str]:
+    """Return the regular chains that only nat or route base chains jump to.
+
+    Their rules decide no filter verdict, so they are left out like the nat
+    chains themselves. Targets of named verdict maps count as reachable
+    from filter chains.
+    """
+    filter_roots: set[str] = set()
+    other_roots: set[str] = set()
+    for chain in table.chains.values():
+        if chain.hook is not None:
+            roots = filter_roots if chain.hook.type == "filter" else other_roots
+            roots.add(chain.name)
+    for model in table.sets.values():
+        for element in model.elements:
+            filter_roots.update(_jump_targets(element))
+    return _reachable(table, other_roots) - _reachable(table, filter_roots)
+
+
+def _reachable(table: TableModel, roots: set[str]) -> set[str]:
+    seen: set[str] = set()
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in table.chains:
+            continue
+        seen.add(name)
+        for rule in table.chains[name].rules:
+            pending.extend(_jump_targets(rule.items))
+    return seen
+
+
+def _jump_targets(items: tuple[Item, ...]) -> list[str]:
+    """Return the chains that ``jump`` and ``goto`` name in ``items`` and its braces."""
+    targets: list[str] = []
+    for index, item in enumerate(items):
+        if item.kind in ("brace", "paren"):
+            targets.extend(_jump_targets(item.children))
+        elif (
+            item.kind == "word"
+            and item.text in ("jump", "goto")
+            and index + 1 < len(items)
+            and items[index + 1].kind in ("word", "string")
+        ):
+            targets.append(unquote(items[index + 1].text))
+    return targets
+
+
 def _context(table: TableModel) -> TableContext:
     label = f"{table.family} {table.name}"
     resolver = Resolver(table.sets, _dynamic_sets(table), label)
@@ -199,9 +260,7 @@ def _dynamic_sets(table: TableModel) -> set[str]:
     dynamic = {
         name
         for name, model in table.sets.items()
-        if {"dynamic", "timeout"} & model.flags
-        or "timeout" in model.properties
-        or any(_expires(element) for element in model.elements)
+        if {"dynamic", "timeout"} & model.flags or "timeout" in model.properties
     }
     # Rules that add, update or delete elements (add @name { ip saddr }).
     for chain in table.chains.values():
@@ -215,13 +274,6 @@ def _dynamic_sets(table: TableModel) -> set[str]:
                 ):
                     dynamic.add(second.text[1:])
     return dynamic
-
-
-def _expires(element: tuple[Item, ...]) -> bool:
-    """Return whether a set element has its own timeout, after which it is gone."""
-    return any(
-        item.kind == "word" and item.text in ("timeout", "expires") for item in element
-    )
 
 
 def _read_rules(

@@ -218,7 +218,7 @@ def sibling_profiles(
         try:
             if location.stat().st_size > _PROFILE_FILE_MAX_BYTES:
                 continue
-            sibling = files.read(location, Span(source.path, 1))
+            sibling = files.read(location, Span(source.path, 1), include=False)
         except (OSError, ParseError):
             continue
         if has_netsh_rules(sibling.text) or is_rule_csv(sibling.text):

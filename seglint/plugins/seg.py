@@ -292,7 +292,7 @@ class SegPolicy:
             else:
                 first = shadow.covering[0]
                 differs = any(c.action.kind != rule.action.kind for c in shadow.covering)
-                message = (f"rule can never match: earlier rules cover it "
+                message = (f"rule never decides a packet: rules evaluated before it cover it "
                            f"({_describe(first)} at line {first.span.line}"
                            f"{' and others' if len(shadow.covering) > 1 else ''})")
                 if differs:

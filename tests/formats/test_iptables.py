@@ -81,7 +81,9 @@ def one(dim: str, lo: int, hi: int | None = None, negated: bool = False) -> Matc
 
 
 def state(*names: str, negated: bool = False) -> Match:
-    return Match(STATE, IntervalSet((STATE_INDEX[n], STATE_INDEX[n]) for n in names), negated)
+    return Match(
+        STATE, IntervalSet((STATE_INDEX[n], STATE_INDEX[n]) for n in names), negated
+    )
 
 
 def net(*items: str, dim: str = SRC, negated: bool = False) -> Match:
@@ -98,7 +100,7 @@ TCP = one(PROTO, 6)
 UDP = one(PROTO, 17)
 
 
-# --- registration and detection ------------------------------------------------------
+# --- registration and detection -------------------------------------------------------
 
 
 def test_hook_registers_format() -> None:
@@ -122,7 +124,7 @@ def test_detect(head: str, score: int) -> None:
     assert IptablesFormat().detect("x", head) == score
 
 
-# --- conditions ------------------------------------------------------------------------
+# --- conditions -----------------------------------------------------------------------
 
 CONDITIONS = [
     # protocols
@@ -152,9 +154,14 @@ CONDITIONS = [
     ("-s 0.0.0.0/0", (net("0.0.0.0/0"),)),
     (
         "-s 10.0.0.0/255.255.0.255",
-        (Match(SRC, IntervalSet((
-            (10 << 24) + (b << 8), (10 << 24) + (b << 8)) for b in range(256)
-        )),),
+        (
+            Match(
+                SRC,
+                IntervalSet(
+                    ((10 << 24) + (b << 8), (10 << 24) + (b << 8)) for b in range(256)
+                ),
+            ),
+        ),
     ),
     # interfaces
     ("-i eth0", (InterfaceMatch(IIF, ("eth0",)),)),
@@ -195,18 +202,30 @@ CONDITIONS = [
     ),
     (
         "-p tcp -m multiport --ports 25,110",
-        (TCP, TupleMatch(
-            (SPORT, DPORT),
-            ((IntervalSet([(25, 25), (110, 110)]), ALL_PORTS),
-             (ALL_PORTS, IntervalSet([(25, 25), (110, 110)]))),
-        )),
+        (
+            TCP,
+            TupleMatch(
+                (SPORT, DPORT),
+                (
+                    (IntervalSet([(25, 25), (110, 110)]), ALL_PORTS),
+                    (ALL_PORTS, IntervalSet([(25, 25), (110, 110)])),
+                ),
+            ),
+        ),
     ),
     (
         "-p tcp -m multiport ! --ports 25",
-        (TCP, TupleMatch(
-            (SPORT, DPORT), ((one(SPORT, 25).values, ALL_PORTS),
-                             (ALL_PORTS, one(DPORT, 25).values)), True,
-        )),
+        (
+            TCP,
+            TupleMatch(
+                (SPORT, DPORT),
+                (
+                    (one(SPORT, 25).values, ALL_PORTS),
+                    (ALL_PORTS, one(DPORT, 25).values),
+                ),
+                True,
+            ),
+        ),
     ),
     # iprange
     (
@@ -278,7 +297,10 @@ def test_long_options_together() -> None:
         "--match multiport --dports 25 --jump ACCEPT"
     )
     assert rule.conditions == (
-        TCP, net("10.0.0.0/8"), InterfaceMatch(IIF, ("eth0",)), one(DPORT, 25)
+        TCP,
+        net("10.0.0.0/8"),
+        InterfaceMatch(IIF, ("eth0",)),
+        one(DPORT, 25),
     )
     assert rule.action == Action("accept")
 
@@ -293,7 +315,7 @@ def test_short_option_attached() -> None:
     assert rule.conditions == (TCP, one(DPORT, 23))
 
 
-# --- actions -----------------------------------------------------------------------------
+# --- actions --------------------------------------------------------------------------
 
 ACTIONS = [
     ("-j ACCEPT", Action("accept")),
@@ -335,7 +357,10 @@ def test_unknown_target_two_rules() -> None:
     accept, drop = result.rulesets[0].chains["filter/INPUT"].rules
     target = Span(PATH, 6, 17, 6, 40)
     key = "iptables:target -j NFQUEUE --queue-num 3"
-    assert accept.conditions == (TCP, Unknown("-j NFQUEUE --queue-num 3", target, f"{key}:accept"))
+    assert accept.conditions == (
+        TCP,
+        Unknown("-j NFQUEUE --queue-num 3", target, f"{key}:accept"),
+    )
     assert accept.action == Action("accept")
     assert drop.conditions == (
         TCP,
@@ -358,17 +383,21 @@ def test_unknown_target_two_rules() -> None:
 def test_unknown_target_keeps_numbering() -> None:
     rules = chain_rules("-A INPUT -j TARPIT\n-A INPUT -j DROP")
     assert [rule.label for rule in rules] == [
-        "rule 1 of chain INPUT", "rule 1 of chain INPUT", "rule 2 of chain INPUT",
+        "rule 1 of chain INPUT",
+        "rule 1 of chain INPUT",
+        "rule 2 of chain INPUT",
     ]
 
 
 def test_nat_target_in_nat() -> None:
-    text = "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp -j DNAT " \
+    text = (
+        "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp -j DNAT "
         "--to-destination 10.0.0.2:25\nCOMMIT\n"
+    )
     assert ruleset(text).chains == {}
 
 
-# --- rule text, span, label ---------------------------------------------------------------
+# --- rule text, span, label -----------------------------------------------------------
 
 
 def test_rule_text_normalised() -> None:
@@ -399,7 +428,10 @@ def test_rule_span_crlf() -> None:
 
 def test_rule_labels() -> None:
     rules = chain_rules("-A USER -j RETURN\n-A USER -p tcp -j DROP", "filter/USER")
-    assert [rule.label for rule in rules] == ["rule 1 of chain USER", "rule 2 of chain USER"]
+    assert [rule.label for rule in rules] == [
+        "rule 1 of chain USER",
+        "rule 2 of chain USER",
+    ]
 
 
 def test_label_other_table() -> None:
@@ -408,13 +440,16 @@ def test_label_other_table() -> None:
     assert rule.label == "rule 1 of chain mangle/PREROUTING"
 
 
-# --- policies, chains, hooks --------------------------------------------------------------
+# --- policies, chains, hooks ----------------------------------------------------------
 
 
 def test_policy_from_declaration() -> None:
     chain = ruleset(HEAD + "COMMIT\n").chains["filter/INPUT"]
     assert chain.policy == Rule(
-        Span(PATH, 2, 1, 2, 17), (), Action("drop"), "policy DROP",
+        Span(PATH, 2, 1, 2, 17),
+        (),
+        Action("drop"),
+        "policy DROP",
         label="chain INPUT policy DROP",
     )
 
@@ -423,7 +458,11 @@ def test_policy_implicit() -> None:
     text = "# Generated by iptables-save\n*filter\n-A INPUT -j ACCEPT\nCOMMIT\n"
     chain = ruleset(text).chains["filter/OUTPUT"]
     assert chain.policy == Rule(
-        Span(PATH, 2, 1, 2, 7), (), Action("accept"), "policy ACCEPT", implicit=True,
+        Span(PATH, 2, 1, 2, 7),
+        (),
+        Action("accept"),
+        "policy ACCEPT",
+        implicit=True,
         label="chain OUTPUT policy ACCEPT",
     )
 
@@ -436,9 +475,14 @@ def test_policy_dash_builtin() -> None:
 
 
 def test_policy_command() -> None:
-    chain = ruleset(HEAD + "-P INPUT ACCEPT\n-P INPUT DROP\nCOMMIT\n").chains["filter/INPUT"]
+    chain = ruleset(HEAD + "-P INPUT ACCEPT\n-P INPUT DROP\nCOMMIT\n").chains[
+        "filter/INPUT"
+    ]
     assert chain.policy == Rule(
-        Span(PATH, 7, 1, 7, 13), (), Action("drop"), "policy DROP",
+        Span(PATH, 7, 1, 7, 13),
+        (),
+        Action("drop"),
+        "policy DROP",
         label="chain INPUT policy DROP",
     )
 
@@ -459,10 +503,23 @@ def test_filter_hooks() -> None:
 def test_hooks_kernel_order() -> None:
     text = "*filter\nCOMMIT\n*mangle\nCOMMIT\n*raw\nCOMMIT\n"
     assert ruleset(text).hooks == {
-        "input": ("raw/PREROUTING", "mangle/PREROUTING", "mangle/INPUT", "filter/INPUT"),
-        "output": ("raw/OUTPUT", "mangle/OUTPUT", "filter/OUTPUT", "mangle/POSTROUTING"),
+        "input": (
+            "raw/PREROUTING",
+            "mangle/PREROUTING",
+            "mangle/INPUT",
+            "filter/INPUT",
+        ),
+        "output": (
+            "raw/OUTPUT",
+            "mangle/OUTPUT",
+            "filter/OUTPUT",
+            "mangle/POSTROUTING",
+        ),
         "forward": (
-            "raw/PREROUTING", "mangle/PREROUTING", "mangle/FORWARD", "filter/FORWARD",
+            "raw/PREROUTING",
+            "mangle/PREROUTING",
+            "mangle/FORWARD",
+            "filter/FORWARD",
             "mangle/POSTROUTING",
         ),
     }
@@ -483,7 +540,10 @@ def test_hooks_security_after_filter() -> None:
 
 
 def test_nat_only_no_hooks() -> None:
-    text = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n"
+    text = (
+        "*nat\n:POSTROUTING ACCEPT [0:0]\n"
+        "-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n"
+    )
     result = parse(text)
     assert result.rulesets[0].hooks == {}
     assert result.rulesets[0].chains == {}
@@ -499,24 +559,30 @@ def test_nat_only_no_hooks() -> None:
 
 
 def test_nat_unknowns_not_reported() -> None:
-    text = "*nat\n-A PREROUTING -m limit --limit 1/s -j DNAT --to-destination 1.2.3.4\n" \
+    text = (
+        "*nat\n-A PREROUTING -m limit --limit 1/s -j DNAT --to-destination 1.2.3.4\n"
         "COMMIT\n"
+    )
     diagnostics = parse(text).diagnostics
     assert [d.level for d in diagnostics] == ["note"]
 
 
 def test_ruleset_fields() -> None:
     found = ruleset(HEAD + "COMMIT\n")
-    assert (found.path, found.format, found.kind) == (PATH, "iptables", "either")
+    assert found.path == PATH
+    assert found.format == "iptables"
+    assert found.kind == "either"
     assert found.loopback == Ruleset(PATH, "x", {}, {}).loopback
 
 
 def test_empty_file() -> None:
     found = ruleset("# nothing here\n\n")
-    assert (found.chains, found.hooks, found.families) == ({}, {}, frozenset({4}))
+    assert found.chains == {}
+    assert found.hooks == {}
+    assert found.families == frozenset({4})
 
 
-# --- editing commands -----------------------------------------------------------------------
+# --- editing commands -----------------------------------------------------------------
 
 
 def lines_of(rules: tuple[Rule, ...]) -> list[int]:
@@ -530,7 +596,8 @@ def test_flush_chain() -> None:
 
 def test_flush_all() -> None:
     found = ruleset(HEAD + "-A INPUT -j ACCEPT\n-A USER -j DROP\n-F\nCOMMIT\n")
-    assert (found.chains["filter/INPUT"].rules, found.chains["filter/USER"].rules) == ((), ())
+    assert found.chains["filter/INPUT"].rules == ()
+    assert found.chains["filter/USER"].rules == ()
 
 
 def test_insert_default_first() -> None:
@@ -545,8 +612,8 @@ def test_insert_position() -> None:
 
 def test_insert_text_and_label() -> None:
     rules = chain_rules("-A INPUT -j ACCEPT\n-I INPUT 2 -p tcp -j REJECT")
-    assert (rules[1].text, rules[1].label) == ("-I INPUT 2 -p tcp -j REJECT",
-                                               "rule 2 of chain INPUT")
+    assert rules[1].text == "-I INPUT 2 -p tcp -j REJECT"
+    assert rules[1].label == "rule 2 of chain INPUT"
 
 
 def test_delete_by_number() -> None:
@@ -555,7 +622,9 @@ def test_delete_by_number() -> None:
 
 
 def test_delete_by_spec() -> None:
-    rules = chain_rules("-A INPUT -p tcp -j ACCEPT\n-A INPUT -j DROP\n-D INPUT -p tcp -j ACCEPT")
+    rules = chain_rules(
+        "-A INPUT -p tcp -j ACCEPT\n-A INPUT -j DROP\n-D INPUT -p tcp -j ACCEPT"
+    )
     assert lines_of(rules) == [7]
 
 
@@ -567,13 +636,18 @@ def test_replace_rule() -> None:
 def test_new_and_delete_chain() -> None:
     found = ruleset(HEAD + "-N EXTRA\n-A INPUT -j EXTRA\n-X USER\nCOMMIT\n")
     assert sorted(found.chains) == [
-        "filter/EXTRA", "filter/FORWARD", "filter/INPUT", "filter/OUTPUT",
+        "filter/EXTRA",
+        "filter/FORWARD",
+        "filter/INPUT",
+        "filter/OUTPUT",
     ]
 
 
 def test_rename_chain() -> None:
     found = ruleset(HEAD + "-A INPUT -j USER\n-E USER CHECKS\nCOMMIT\n")
-    assert found.chains["filter/INPUT"].rules[0].action == Action("jump", "filter/CHECKS")
+    assert found.chains["filter/INPUT"].rules[0].action == Action(
+        "jump", "filter/CHECKS"
+    )
 
 
 def test_jump_to_chain_declared_later() -> None:
@@ -583,85 +657,148 @@ def test_jump_to_chain_declared_later() -> None:
 
 def test_empty_rule() -> None:
     rule = only_rule("-A INPUT")
-    assert (rule.conditions, rule.action) == ((), Action("next"))
+    assert rule.conditions == ()
+    assert rule.action == Action("next")
 
 
 def test_comments_and_blank_lines() -> None:
-    text = "# top\n\n*filter\n# inside\n  # indented\n\n:INPUT DROP [0:0]\n" \
+    text = (
+        "# top\n\n*filter\n# inside\n  # indented\n\n:INPUT DROP [0:0]\n"
         "-A INPUT -j ACCEPT\nCOMMIT # done\n"
+    )
     found = ruleset(text)
     assert lines_of(found.chains["filter/INPUT"].rules) == [8]
 
 
-# --- unknown constructs -----------------------------------------------------------------------
+# --- unknown constructs ---------------------------------------------------------------
 
 UNKNOWNS = [
     # rule options, Unknown text, key, negated, first and last column
     (
         "-m limit --limit 5/min --limit-burst 10",
         "-m limit --limit 5/min --limit-burst 10",
-        "iptables:-m limit --limit 5/min --limit-burst 10", False, 10, 48,
+        "iptables:-m limit --limit 5/min --limit-burst 10",
+        False,
+        10,
+        48,
         "match module limit is not modelled",
     ),
     (
         "-m set ! --match-set blocklist src",
         "-m set --match-set blocklist src",
-        "iptables:-m set --match-set blocklist src", True, 10, 43,
+        "iptables:-m set --match-set blocklist src",
+        True,
+        10,
+        43,
         "match module set is not modelled",
     ),
     (
         "-m recent ! --rcheck --seconds 60",
         "-m recent ! --rcheck --seconds 60",
-        "iptables:-m recent ! --rcheck --seconds 60", False, 10, 42,
+        "iptables:-m recent ! --rcheck --seconds 60",
+        False,
+        10,
+        42,
         "match module recent is not modelled",
     ),
     (
         "-m owner --uid-owner 0",
-        "-m owner --uid-owner 0", "iptables:-m owner --uid-owner 0", False, 10, 31,
+        "-m owner --uid-owner 0",
+        "iptables:-m owner --uid-owner 0",
+        False,
+        10,
+        31,
         "match module owner is not modelled",
     ),
     (
         "-m mark --mark 0x1",
-        "-m mark --mark 0x1", "iptables:-m mark --mark 0x1", False, 10, 27,
+        "-m mark --mark 0x1",
+        "iptables:-m mark --mark 0x1",
+        False,
+        10,
+        27,
         "match module mark is not modelled",
     ),
     (
         "-m addrtype --dst-type LOCAL",
-        "-m addrtype --dst-type LOCAL", "iptables:-m addrtype --dst-type LOCAL", False,
-        10, 37, "match module addrtype is not modelled",
+        "-m addrtype --dst-type LOCAL",
+        "iptables:-m addrtype --dst-type LOCAL",
+        False,
+        10,
+        37,
+        "match module addrtype is not modelled",
     ),
     (
         "-m physdev --physdev-in eth0",
-        "-m physdev --physdev-in eth0", "iptables:-m physdev --physdev-in eth0", False,
-        10, 37, "match module physdev is not modelled",
+        "-m physdev --physdev-in eth0",
+        "iptables:-m physdev --physdev-in eth0",
+        False,
+        10,
+        37,
+        "match module physdev is not modelled",
     ),
     (
         "-m conntrack --ctorigdstport 25",
-        "--ctorigdstport 25", "iptables:-m conntrack --ctorigdstport 25", False, 23, 40,
+        "--ctorigdstport 25",
+        "iptables:-m conntrack --ctorigdstport 25",
+        False,
+        23,
+        40,
         "option --ctorigdstport is not modelled",
     ),
     (
         "-m conntrack --ctstate DNAT",
-        "--ctstate DNAT", "iptables:-m conntrack --ctstate DNAT", False, 23, 36,
+        "--ctstate DNAT",
+        "iptables:-m conntrack --ctstate DNAT",
+        False,
+        23,
+        36,
         "conntrack state DNAT (address translation) is not modelled",
     ),
     (
-        "-f", "-f", "iptables:-f", False, 10, 11, "fragment match is not modelled",
+        "-f",
+        "-f",
+        "iptables:-f",
+        False,
+        10,
+        11,
+        "fragment match is not modelled",
     ),
     (
-        "! -f", "-f", "iptables:-f", True, 10, 13, "fragment match is not modelled",
+        "! -f",
+        "-f",
+        "iptables:-f",
+        True,
+        10,
+        13,
+        "fragment match is not modelled",
     ),
     (
-        "--foo bar", "--foo bar", "iptables:--foo bar", False, 10, 18,
+        "--foo bar",
+        "--foo bar",
+        "iptables:--foo bar",
+        False,
+        10,
+        18,
         "option --foo is not modelled",
     ),
     (
-        "-s mail.example.com", "-s mail.example.com", "iptables:-s mail.example.com",
-        False, 10, 28, "hostname mail.example.com is resolved only when the rules load",
+        "-s mail.example.com",
+        "-s mail.example.com",
+        "iptables:-s mail.example.com",
+        False,
+        10,
+        28,
+        "hostname mail.example.com is resolved only when the rules load",
     ),
     (
-        "! -d mx.example.org", "-d mx.example.org", "iptables:-d mx.example.org", True,
-        10, 28, "hostname mx.example.org is resolved only when the rules load",
+        "! -d mx.example.org",
+        "-d mx.example.org",
+        "iptables:-d mx.example.org",
+        True,
+        10,
+        28,
+        "hostname mx.example.org is resolved only when the rules load",
     ),
 ]
 
@@ -677,10 +814,13 @@ def test_unknown_match(
     rule = result.rulesets[0].chains["filter/INPUT"].rules[0]
     span = Span(PATH, 6, first, 6, last)
     assert rule.conditions == (Unknown(text, span, key, negated),)
-    shown = line[first - 1:last]
+    shown = line[first - 1 : last]
     assert result.diagnostics == (
         Diagnostic(
-            "SEG902", f"{reason}, so the rule may or may not match ({shown})", span, "warning"
+            "SEG902",
+            f"{reason}, so the rule may or may not match ({shown})",
+            span,
+            "warning",
         ),
     )
 
@@ -690,7 +830,8 @@ def test_unknown_tcp_option() -> None:
     assert rule.conditions == (
         TCP,
         Unknown(
-            "--tcp-flags SYN,RST SYN", Span(PATH, 6, 17, 6, 39),
+            "--tcp-flags SYN,RST SYN",
+            Span(PATH, 6, 17, 6, 39),
             "iptables:-m tcp --tcp-flags SYN,RST SYN",
         ),
     )
@@ -701,24 +842,32 @@ def test_unknown_service_name() -> None:
     rule = result.rulesets[0].chains["filter/INPUT"].rules[0]
     span = Span(PATH, 6, 17, 6, 33)
     assert rule.conditions == (
-        TCP, Unknown("--dport nosuchsvc", span, "iptables:-m tcp --dport nosuchsvc"),
+        TCP,
+        Unknown("--dport nosuchsvc", span, "iptables:-m tcp --dport nosuchsvc"),
     )
     assert [d.span.line for d in result.diagnostics] == [6]
 
 
 def test_unknown_keys_shared() -> None:
-    rules = chain_rules("-A INPUT -m set --match-set bad src -j DROP\n"
-                        "-A INPUT -m set ! --match-set bad src -j ACCEPT")
+    rules = chain_rules(
+        "-A INPUT -m set --match-set bad src -j DROP\n"
+        "-A INPUT -m set ! --match-set bad src -j ACCEPT"
+    )
     first, second = (rule.conditions[0] for rule in rules)
     assert isinstance(first, Unknown) and isinstance(second, Unknown)
-    assert (first.key, first.negated, second.negated) == (second.key, False, True)
+    assert first.key == second.key
+    assert not first.negated
+    assert second.negated
 
 
 def test_unknown_diagnostics_lines() -> None:
-    result = parse(HEAD + "-A INPUT -j ACCEPT\n-A INPUT -m limit --limit 1/s -j ACCEPT\n"
-                   "-A INPUT -m recent --set\nCOMMIT\n")
+    result = parse(
+        HEAD + "-A INPUT -j ACCEPT\n-A INPUT -m limit --limit 1/s -j ACCEPT\n"
+        "-A INPUT -m recent --set\nCOMMIT\n"
+    )
     assert [(d.rule_id, d.span.line, d.span.column) for d in result.diagnostics] == [
-        ("SEG902", 7, 10), ("SEG902", 8, 10),
+        ("SEG902", 7, 10),
+        ("SEG902", 8, 10),
     ]
 
 
@@ -727,7 +876,7 @@ def test_unknown_in_flushed_rule_dropped() -> None:
     assert result.diagnostics == ()
 
 
-# --- parse errors -----------------------------------------------------------------------------
+# --- parse errors ---------------------------------------------------------------------
 
 ERRORS = [
     # text after HEAD, message, line, column
@@ -735,111 +884,315 @@ ERRORS = [
         "-L INPUT\nCOMMIT\n",
         "unexpected option (-L); expected one of: # comment, -A, -D, -E, -F, -I, -N, "
         "-P, -R, -X, -Z, :CHAIN, COMMIT, [packets:bytes], end of line",
-        6, 1,
+        6,
+        1,
     ),
     (
         '-A INPUT -m comment --comment "open -j ACCEPT\nCOMMIT\n',
-        'unterminated quoted value; add the closing " on the same line', 6, 31,
+        'unterminated quoted value; add the closing " on the same line',
+        6,
+        31,
     ),
-    ("-A INPUT -s 10.0.0.300/8 -j ACCEPT\nCOMMIT\n", "invalid address (10.0.0.300/8)", 6, 13),
-    ("-A INPUT -s 10.0.0.0/33 -j ACCEPT\nCOMMIT\n",
-     "invalid prefix length (10.0.0.0/33); the maximum is 32", 6, 13),
-    ("-A INPUT -p tcp --dport 70000 -j ACCEPT\nCOMMIT\n",
-     "invalid port (70000); ports are 0-65535", 6, 25),
-    ("-A INPUT -p tcp -m multiport --dports 25,70000 -j ACCEPT\nCOMMIT\n",
-     "invalid port (70000); ports are 0-65535", 6, 39),
-    ("-A INPUT -p tcp --dport 30:20 -j ACCEPT\nCOMMIT\n",
-     "invalid port range (30:20); the first port is larger", 6, 25),
-    ("-A INPUT -p tcp --dport 22,25 -j ACCEPT\nCOMMIT\n",
-     "invalid port (22,25); use -m multiport --dports or --sports for a list", 6, 25),
-    ("-A INPUT -j no-such-chain\nCOMMIT\n",
-     "chain no-such-chain does not exist in table filter; declare it with "
-     ":no-such-chain - [0:0]", 6, 13),
-    ("-A NOPE -j ACCEPT\nCOMMIT\n",
-     "chain NOPE does not exist in table filter; declare it with :NOPE - [0:0] or -N NOPE",
-     6, 4),
-    ("-A INPUT -g LOGME\nCOMMIT\n",
-     "chain LOGME does not exist in table filter; -g needs a user chain", 6, 13),
+    (
+        "-A INPUT -s 10.0.0.300/8 -j ACCEPT\nCOMMIT\n",
+        "invalid address (10.0.0.300/8)",
+        6,
+        13,
+    ),
+    (
+        "-A INPUT -s 10.0.0.0/33 -j ACCEPT\nCOMMIT\n",
+        "invalid prefix length (10.0.0.0/33); the maximum is 32",
+        6,
+        13,
+    ),
+    (
+        "-A INPUT -p tcp --dport 70000 -j ACCEPT\nCOMMIT\n",
+        "invalid port (70000); ports are 0-65535",
+        6,
+        25,
+    ),
+    (
+        "-A INPUT -p tcp -m multiport --dports 25,70000 -j ACCEPT\nCOMMIT\n",
+        "invalid port (70000); ports are 0-65535",
+        6,
+        39,
+    ),
+    (
+        "-A INPUT -p tcp --dport 30:20 -j ACCEPT\nCOMMIT\n",
+        "invalid port range (30:20); the first port is larger",
+        6,
+        25,
+    ),
+    (
+        "-A INPUT -p tcp --dport 22,25 -j ACCEPT\nCOMMIT\n",
+        "invalid port (22,25); use -m multiport --dports or --sports for a list",
+        6,
+        25,
+    ),
+    (
+        "-A INPUT -j no-such-chain\nCOMMIT\n",
+        "chain no-such-chain does not exist in table filter; declare it with "
+        ":no-such-chain - [0:0]",
+        6,
+        13,
+    ),
+    (
+        "-A NOPE -j ACCEPT\nCOMMIT\n",
+        "chain NOPE does not exist in table filter; declare it with :NOPE - [0:0] "
+        "or -N NOPE",
+        6,
+        4,
+    ),
+    (
+        "-A INPUT -g LOGME\nCOMMIT\n",
+        "chain LOGME does not exist in table filter; -g needs a user chain",
+        6,
+        13,
+    ),
     ("-A INPUT -j OUTPUT\nCOMMIT\n", "cannot jump to built-in chain OUTPUT", 6, 13),
-    ("-N A\n-N B\n-A A -j B\n-A B -j A\nCOMMIT\n",
-     "chain loop (A -> B -> A); iptables-restore rejects it", 9, 9),
-    ("-A USER -j USER\nCOMMIT\n", "chain loop (USER -> USER); iptables-restore rejects it",
-     6, 12),
-    ("-A INPUT -j ACCEPT\n", "missing COMMIT before the end of file (table filter starts "
-     "on line 1)", 6, 1),
-    ("-A INPUT -j ACCEPT\n*nat\nCOMMIT\n", "missing COMMIT before the next table (table "
-     "filter starts on line 1)", 7, 1),
-    ("-A INPUT --dport 22 -j ACCEPT\nCOMMIT\n",
-     "option --dport needs -p tcp, udp, sctp or dccp in the same rule", 6, 10),
-    ("-A INPUT ! -p tcp --dport 22 -j ACCEPT\nCOMMIT\n",
-     "option --dport needs -p tcp, udp, sctp or dccp in the same rule", 6, 19),
-    ("-A INPUT -m tcp --dport 22 -j ACCEPT\nCOMMIT\n", "-m tcp needs -p tcp in the same rule",
-     6, 13),
-    ("-A INPUT -p udp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n",
-     "-m tcp needs -p tcp in the same rule", 6, 20),
-    ("-A INPUT -m multiport --dports 22 -j ACCEPT\nCOMMIT\n",
-     "-m multiport needs -p tcp, udp, udplite, sctp or dccp in the same rule", 6, 13),
-    ("-A INPUT --icmp-type 8 -j ACCEPT\nCOMMIT\n",
-     "option --icmp-type needs -p icmp in the same rule", 6, 10),
-    ("-A INPUT -m state --state NEWISH -j ACCEPT\nCOMMIT\n",
-     "invalid state (NEWISH); expected NEW, ESTABLISHED, RELATED, INVALID or UNTRACKED",
-     6, 27),
-    ("-A INPUT -p icmp --icmp-type echo -j ACCEPT\nCOMMIT\n",
-     "ambiguous ICMP type (echo); it could be echo-reply, echo-request", 6, 30),
-    ("-A INPUT -p icmp --icmp-type 300 -j ACCEPT\nCOMMIT\n", "invalid ICMP type (300)", 6, 30),
-    ("-A INPUT -p bogus -j ACCEPT\nCOMMIT\n",
-     "unknown protocol (bogus); use a name from /etc/protocols or a number 0-255", 6, 13),
-    ("-A INPUT ! -p all -j ACCEPT\nCOMMIT\n",
-     "rule would never match protocol (! -p all)", 6, 15),
-    ("-A INPUT ! -s 10.0.0.1,10.0.0.2 -j ACCEPT\nCOMMIT\n",
-     "! cannot be used with several addresses (10.0.0.1,10.0.0.2)", 6, 15),
-    ("-A INPUT ! -s ! 10.0.0.1 -j ACCEPT\nCOMMIT\n", "multiple ! flags are not allowed", 6, 15),
+    (
+        "-N A\n-N B\n-A A -j B\n-A B -j A\nCOMMIT\n",
+        "chain loop (A -> B -> A); iptables-restore rejects it",
+        9,
+        9,
+    ),
+    (
+        "-A USER -j USER\nCOMMIT\n",
+        "chain loop (USER -> USER); iptables-restore rejects it",
+        6,
+        12,
+    ),
+    (
+        "-A INPUT -j ACCEPT\n",
+        "missing COMMIT before the end of file (table filter starts on line 1)",
+        6,
+        1,
+    ),
+    (
+        "-A INPUT -j ACCEPT\n*nat\nCOMMIT\n",
+        "missing COMMIT before the next table (table filter starts on line 1)",
+        7,
+        1,
+    ),
+    (
+        "-A INPUT --dport 22 -j ACCEPT\nCOMMIT\n",
+        "option --dport needs -p tcp, udp, sctp or dccp in the same rule",
+        6,
+        10,
+    ),
+    (
+        "-A INPUT ! -p tcp --dport 22 -j ACCEPT\nCOMMIT\n",
+        "option --dport needs -p tcp, udp, sctp or dccp in the same rule",
+        6,
+        19,
+    ),
+    (
+        "-A INPUT -m tcp --dport 22 -j ACCEPT\nCOMMIT\n",
+        "-m tcp needs -p tcp in the same rule",
+        6,
+        13,
+    ),
+    (
+        "-A INPUT -p udp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n",
+        "-m tcp needs -p tcp in the same rule",
+        6,
+        20,
+    ),
+    (
+        "-A INPUT -m multiport --dports 22 -j ACCEPT\nCOMMIT\n",
+        "-m multiport needs -p tcp, udp, udplite, sctp or dccp in the same rule",
+        6,
+        13,
+    ),
+    (
+        "-A INPUT --icmp-type 8 -j ACCEPT\nCOMMIT\n",
+        "option --icmp-type needs -p icmp in the same rule",
+        6,
+        10,
+    ),
+    (
+        "-A INPUT -m state --state NEWISH -j ACCEPT\nCOMMIT\n",
+        "invalid state (NEWISH); expected NEW, ESTABLISHED, RELATED, INVALID or "
+        "UNTRACKED",
+        6,
+        27,
+    ),
+    (
+        "-A INPUT -p icmp --icmp-type echo -j ACCEPT\nCOMMIT\n",
+        "ambiguous ICMP type (echo); it could be echo-reply, echo-request",
+        6,
+        30,
+    ),
+    (
+        "-A INPUT -p icmp --icmp-type 300 -j ACCEPT\nCOMMIT\n",
+        "invalid ICMP type (300)",
+        6,
+        30,
+    ),
+    (
+        "-A INPUT -p bogus -j ACCEPT\nCOMMIT\n",
+        "unknown protocol (bogus); use a name from /etc/protocols or a number 0-255",
+        6,
+        13,
+    ),
+    (
+        "-A INPUT ! -p all -j ACCEPT\nCOMMIT\n",
+        "rule would never match protocol (! -p all)",
+        6,
+        15,
+    ),
+    (
+        "-A INPUT ! -s 10.0.0.1,10.0.0.2 -j ACCEPT\nCOMMIT\n",
+        "! cannot be used with several addresses (10.0.0.1,10.0.0.2)",
+        6,
+        15,
+    ),
+    (
+        "-A INPUT ! -s ! 10.0.0.1 -j ACCEPT\nCOMMIT\n",
+        "multiple ! flags are not allowed",
+        6,
+        15,
+    ),
     ("-A INPUT -s\nCOMMIT\n", "option -s needs a value", 6, 10),
-    ("-A INPUT -p tcp 22 -j ACCEPT\nCOMMIT\n",
-     "unexpected value (22); a value must follow its option", 6, 17),
-    ("-A INPUT -j ACCEPT # allow all\nCOMMIT\n",
-     "a comment must be on a line of its own (#)", 6, 20),
-    ("-A INPUT -p tcp -p udp -j ACCEPT\nCOMMIT\n", "multiple -p flags are not allowed", 6, 10),
-    ("-A INPUT -j ACCEPT -j DROP\nCOMMIT\n", "a rule has at most one -j or -g target", 6, 20),
-    ("-A INPUT -t nat -j ACCEPT\nCOMMIT\n",
-     "option -t is not allowed in a restore file; the *TABLE line selects the table", 6, 10),
-    ("-A OUTPUT -i eth0 -j ACCEPT\nCOMMIT\n",
-     "-i cannot be used in chain OUTPUT: its packets have no input interface yet", 6, 14),
-    ("-A INPUT -o eth0 -j ACCEPT\nCOMMIT\n",
-     "-o cannot be used in chain INPUT: its packets have no output interface yet", 6, 13),
-    ("-A INPUT -i averyveryverylongname -j ACCEPT\nCOMMIT\n",
-     "invalid interface name (averyveryverylongname); names have 1-15 characters and no "
-     "spaces or slashes", 6, 13),
-    ("-A INPUT -j DNAT --to-destination 10.0.0.1\nCOMMIT\n",
-     "target DNAT is only valid in table nat", 6, 13),
-    ("-A INPUT -j REJECT --reject-with icmp-bogus\nCOMMIT\n",
-     "invalid --reject-with type (icmp-bogus)", 6, 34),
-    ("-A INPUT -j USER --foo\nCOMMIT\n", "a jump to chain USER takes no options", 6, 13),
-    ("-I INPUT 2 -j ACCEPT\nCOMMIT\n", "rule number 2 is out of range (chain INPUT has 0 rules)",
-     6, 10),
-    ("-D INPUT -p tcp -j ACCEPT\nCOMMIT\n", "no rule of chain INPUT matches (-p tcp -j ACCEPT)",
-     6, 10),
-    (":USER - [0:0]\nCOMMIT\n", "chain USER already exists in table filter (line 5)", 6, 2),
-    (":EXTRA ACCEPT [0:0]\nCOMMIT\n",
-     "chain EXTRA is not a built-in chain of table filter, so its policy must be - "
-     "(found ACCEPT)", 6, 8),
-    (":INPUT REJECT [0:0]\nCOMMIT\n",
-     "unexpected value (REJECT); expected one of: -, ACCEPT, DROP", 6, 8),
-    ("-P USER DROP\nCOMMIT\n",
-     "chain USER is not a built-in chain of table filter, so it has no policy", 6, 4),
-    ("-A USER -j ACCEPT\n-X USER\nCOMMIT\n", "chain USER is not empty; flush it with -F USER "
-     "first", 7, 4),
-    ("-A INPUT -j USER\n-X USER\nCOMMIT\n",
-     "chain USER is still the target of the rule on line 6", 7, 4),
+    (
+        "-A INPUT -p tcp 22 -j ACCEPT\nCOMMIT\n",
+        "unexpected value (22); a value must follow its option",
+        6,
+        17,
+    ),
+    (
+        "-A INPUT -j ACCEPT # allow all\nCOMMIT\n",
+        "a comment must be on a line of its own (#)",
+        6,
+        20,
+    ),
+    (
+        "-A INPUT -p tcp -p udp -j ACCEPT\nCOMMIT\n",
+        "multiple -p flags are not allowed",
+        6,
+        17,
+    ),
+    (
+        "-A INPUT -j ACCEPT -j DROP\nCOMMIT\n",
+        "a rule has at most one -j or -g target",
+        6,
+        20,
+    ),
+    (
+        "-A INPUT -t nat -j ACCEPT\nCOMMIT\n",
+        "option -t is not allowed in a restore file; the *TABLE line selects the table",
+        6,
+        10,
+    ),
+    (
+        "-A OUTPUT -i eth0 -j ACCEPT\nCOMMIT\n",
+        "-i cannot be used in chain OUTPUT: its packets have no input interface yet",
+        6,
+        14,
+    ),
+    (
+        "-A INPUT -o eth0 -j ACCEPT\nCOMMIT\n",
+        "-o cannot be used in chain INPUT: its packets have no output interface yet",
+        6,
+        13,
+    ),
+    (
+        "-A INPUT -i averyveryverylongname -j ACCEPT\nCOMMIT\n",
+        "invalid interface name (averyveryverylongname); names have 1-15 "
+        "characters and no "
+        "spaces or slashes",
+        6,
+        13,
+    ),
+    (
+        "-A INPUT -j DNAT --to-destination 10.0.0.1\nCOMMIT\n",
+        "target DNAT is only valid in table nat",
+        6,
+        13,
+    ),
+    (
+        "-A INPUT -j REJECT --reject-with icmp-bogus\nCOMMIT\n",
+        "invalid --reject-with type (icmp-bogus)",
+        6,
+        34,
+    ),
+    (
+        "-A INPUT -j USER --foo\nCOMMIT\n",
+        "a jump to chain USER takes no options",
+        6,
+        13,
+    ),
+    (
+        "-I INPUT 2 -j ACCEPT\nCOMMIT\n",
+        "rule number 2 is out of range (chain INPUT has 0 rules)",
+        6,
+        10,
+    ),
+    (
+        "-D INPUT -p tcp -j ACCEPT\nCOMMIT\n",
+        "no rule of chain INPUT matches (-p tcp -j ACCEPT)",
+        6,
+        10,
+    ),
+    (
+        ":USER - [0:0]\nCOMMIT\n",
+        "chain USER already exists in table filter (line 5)",
+        6,
+        2,
+    ),
+    (
+        ":EXTRA ACCEPT [0:0]\nCOMMIT\n",
+        "chain EXTRA is not a built-in chain of table filter, so its policy must be - "
+        "(found ACCEPT)",
+        6,
+        8,
+    ),
+    (
+        ":INPUT REJECT [0:0]\nCOMMIT\n",
+        "unexpected value (REJECT); expected one of: -, ACCEPT, DROP",
+        6,
+        8,
+    ),
+    (
+        "-P USER DROP\nCOMMIT\n",
+        "chain USER is not a built-in chain of table filter, so it has no policy",
+        6,
+        4,
+    ),
+    (
+        "-A USER -j ACCEPT\n-X USER\nCOMMIT\n",
+        "chain USER is not empty; flush it with -F USER first",
+        7,
+        4,
+    ),
+    (
+        "-A INPUT -j USER\n-X USER\nCOMMIT\n",
+        "chain USER is still the target of the rule on line 6",
+        7,
+        4,
+    ),
     ("-N ACCEPT\nCOMMIT\n", "chain name ACCEPT is reserved for a target", 6, 4),
-    ("-N A234567890123456789012345678901\nCOMMIT\n",
-     "chain name too long (A234567890123456789012345678901); the maximum is 28 characters",
-     6, 4),
-    ("COMMIT\n*filter\nCOMMIT\n",
-     "table filter appears twice (first on line 1); iptables-restore would replace the "
-     "first one", 7, 2),
-    ("COMMIT\n*bogus\nCOMMIT\n",
-     "unknown table (bogus); expected filter, nat, mangle, raw or security", 7, 2),
+    (
+        "-N A234567890123456789012345678901\nCOMMIT\n",
+        "chain name too long (A234567890123456789012345678901); the maximum is 28 "
+        "characters",
+        6,
+        4,
+    ),
+    (
+        "COMMIT\n*filter\nCOMMIT\n",
+        "table filter appears twice (first on line 1); iptables-restore would "
+        "replace the "
+        "first one",
+        7,
+        2,
+    ),
+    (
+        "COMMIT\n*bogus\nCOMMIT\n",
+        "unknown table (bogus); expected filter, nat, mangle, raw or security",
+        7,
+        2,
+    ),
 ]
 
 
@@ -852,23 +1205,22 @@ def test_parse_error(text: str, message: str, line: int, column: int) -> None:
 
 def test_error_outside_table() -> None:
     error = parse_error("-A INPUT -j ACCEPT\n")
-    assert error.message == "unexpected option (-A); expected one of: # comment, *TABLE, " \
+    assert (
+        error.message == "unexpected option (-A); expected one of: # comment, *TABLE, "
         "end of line"
+    )
     assert (error.span.line, error.span.column) == (1, 1)
-
-
-def test_error_expected_tokens() -> None:
-    error = parse_error("*filter\n:INPUT REJECT [0:0]\nCOMMIT\n")
-    assert error.expected == ["NO_POLICY", "POLICY"]  # type: ignore[attr-defined]
 
 
 def test_error_header_without_newline() -> None:
     error = parse_error("*filter")
-    assert error.message == "missing COMMIT before the end of file (table filter starts " \
+    assert (
+        error.message == "missing COMMIT before the end of file (table filter starts "
         "on line 1)"
+    )
 
 
-# --- address family --------------------------------------------------------------------------
+# --- address family -------------------------------------------------------------------
 
 FAMILIES = [
     ("# Generated by ip6tables-save v1.6.0\n*filter\nCOMMIT\n", {6}),
@@ -904,47 +1256,52 @@ def test_family_v4_in_v6_name() -> None:
     assert ruleset(text, "etc/iptables/rules.v6").families == frozenset({4})
 
 
-@pytest.mark.parametrize(
-    ("text", "message", "line", "column"),
-    [
-        (
-            "*filter\n-A INPUT -s 10.0.0.1 -j ACCEPT\n-A INPUT -s 2001:db8::1 -j ACCEPT\n"
-            "COMMIT\n",
-            "file mixes IPv4 and IPv6 (IPv6 address 2001:db8::1, but IPv4 address 10.0.0.1 "
-            "on line 2); iptables-save and ip6tables-save write one family each, so split "
-            "the file in two",
-            3, 13,
-        ),
-        (
-            "# Generated by ip6tables-save\n*filter\n-A INPUT -p icmp -j ACCEPT\nCOMMIT\n",
-            "file mixes IPv4 and IPv6 (protocol icmp, but ip6tables-save header on line 1); "
-            "iptables-save and ip6tables-save write one family each, so split the file in two",
-            3, 13,
-        ),
-        (
-            "*filter\n-A INPUT -p ipv6-icmp -j ACCEPT\n"
-            "-A INPUT -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n",
-            "file mixes IPv4 and IPv6 (--reject-with icmp-port-unreachable, but protocol "
-            "ipv6-icmp on line 2); iptables-save and ip6tables-save write one family each, "
-            "so split the file in two",
-            3, 34,
-        ),
-        (
-            "*filter\n-A INPUT -s 10.0.0.1,2001:db8::1 -j ACCEPT\nCOMMIT\n",
-            "file mixes IPv4 and IPv6 (IPv6 address 2001:db8::1, but IPv4 address 10.0.0.1 "
-            "on line 2); iptables-save and ip6tables-save write one family each, so split "
-            "the file in two",
-            2, 13,
-        ),
-    ],
-)
+def mixed(detail: str) -> str:
+    return (
+        f"file mixes IPv4 and IPv6 ({detail}); iptables-save and ip6tables-save "
+        "write one family each, so split the file in two"
+    )
+
+
+V4_THEN_V6 = "IPv6 address 2001:db8::1, but IPv4 address 10.0.0.1 on line 2"
+MIXED = [
+    (
+        "*filter\n-A INPUT -s 10.0.0.1 -j ACCEPT\n"
+        "-A INPUT -s 2001:db8::1 -j ACCEPT\nCOMMIT\n",
+        mixed(V4_THEN_V6),
+        3,
+        13,
+    ),
+    (
+        "# Generated by ip6tables-save\n*filter\n-A INPUT -p icmp -j ACCEPT\nCOMMIT\n",
+        mixed("protocol icmp, but ip6tables-save header on line 1"),
+        3,
+        13,
+    ),
+    (
+        "*filter\n-A INPUT -p ipv6-icmp -j ACCEPT\n"
+        "-A INPUT -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n",
+        mixed("--reject-with icmp-port-unreachable, but protocol ipv6-icmp on line 2"),
+        3,
+        34,
+    ),
+    (
+        "*filter\n-A INPUT -s 10.0.0.1,2001:db8::1 -j ACCEPT\nCOMMIT\n",
+        mixed(V4_THEN_V6),
+        2,
+        13,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message", "line", "column"), MIXED)
 def test_family_mixed(text: str, message: str, line: int, column: int) -> None:
     error = parse_error(text)
     assert error.message == message
     assert (error.span.line, error.span.column) == (line, column)
 
 
-# --- real files -----------------------------------------------------------------------------
+# --- real files -----------------------------------------------------------------------
 
 CORPUS = [
     "debian-web-ip6tables-save.rules.v6",
@@ -963,84 +1320,111 @@ def rule_at(found: Ruleset, chain: str, line: int) -> Rule:
     return next(rule for rule in found.chains[chain].rules if rule.span.line == line)
 
 
-def test_corpus_complete(SHARED: Path) -> None:  # noqa: N803 - fixture name
-    names = sorted(p.name for p in (SHARED / "corpus" / "iptables").iterdir()
-                   if p.name != "SOURCES.tsv")
+def test_corpus_complete(shared: Path) -> None:
+    names = sorted(
+        p.name
+        for p in (shared / "corpus" / "iptables").iterdir()
+        if p.name != "SOURCES.tsv"
+    )
     assert names == sorted(CORPUS)
 
 
 @pytest.mark.parametrize("name", CORPUS)
-def test_corpus_parses(SHARED: Path, name: str) -> None:  # noqa: N803 - fixture name
-    result = corpus(SHARED, name)
+def test_corpus_parses(shared: Path, name: str) -> None:
+    result = corpus(shared, name)
     assert len(result.rulesets) == 1
     assert result.rulesets[0].hooks["input"][-1] == "filter/INPUT"
 
 
-def test_corpus_debian_v6(SHARED: Path) -> None:  # noqa: N803 - fixture name
-    found = corpus(SHARED, CORPUS[0]).rulesets[0]
+def test_corpus_debian_v6(shared: Path) -> None:
+    found = corpus(shared, CORPUS[0]).rulesets[0]
     assert found.families == frozenset({6})
     reject = rule_at(found, "filter/INPUT", 7)
-    assert reject.conditions == (net("fe80::/10", dim=DST), InterfaceMatch(IIF, ("lo",), True))
+    assert reject.conditions == (
+        net("fe80::/10", dim=DST),
+        InterfaceMatch(IIF, ("lo",), True),
+    )
     assert reject.action == Action("reject")
-    assert rule_at(found, "filter/INPUT", 9).conditions == (TCP, state("new"), one(DPORT, 22))
+    assert rule_at(found, "filter/INPUT", 9).conditions == (
+        TCP,
+        state("new"),
+        one(DPORT, 22),
+    )
     assert rule_at(found, "filter/INPUT", 12).conditions == (one(PROTO, 58),)
 
 
-def test_corpus_emailgw(SHARED: Path) -> None:  # noqa: N803 - fixture name
-    result = corpus(SHARED, CORPUS[1])
+def test_corpus_emailgw(shared: Path) -> None:
+    result = corpus(shared, CORPUS[1])
     found = result.rulesets[0]
     assert found.families == frozenset({4})
     ctorig = rule_at(found, "filter/DOCKER-USER", 17)
     assert ctorig.conditions == (
         TCP,
-        Unknown("--ctorigdstport 25", Span(CORPUS[1], 17, 43, 17, 60),
-                "iptables:-m conntrack --ctorigdstport 25"),
+        Unknown(
+            "--ctorigdstport 25",
+            Span(CORPUS[1], 17, 43, 17, 60),
+            "iptables:-m conntrack --ctorigdstport 25",
+        ),
         InterfaceMatch(IIF, ("ens3",)),
     )
     assert ctorig.action == Action("return")
     assert rule_at(found, "filter/INPUT", 14).action == Action("jump", "filter/FILTERS")
     assert rule_at(found, "filter/FILTERS", 25).conditions == (
-        state("new"), one(DPORT, 22), TCP,
+        state("new"),
+        one(DPORT, 22),
+        TCP,
     )
     assert [d.span.line for d in result.diagnostics] == [17, 18, 19, 20]
 
 
-def test_corpus_home_router(SHARED: Path) -> None:  # noqa: N803 - fixture name
-    result = corpus(SHARED, CORPUS[2])
+def test_corpus_home_router(shared: Path) -> None:
+    result = corpus(shared, CORPUS[2])
     found = result.rulesets[0]
-    assert rule_at(found, "filter/INPUT", 25).action == Action("jump", "filter/f2b-sshd")
+    assert rule_at(found, "filter/INPUT", 25).action == Action(
+        "jump", "filter/f2b-sshd"
+    )
     assert rule_at(found, "filter/INPUT", 44).conditions == (
-        InterfaceMatch(IIF, ("enp1s0",)), one(PROTO, 1), icmp(8),
+        InterfaceMatch(IIF, ("enp1s0",)),
+        one(PROTO, 1),
+        icmp(8),
     )
     assert [(d.span.line, d.level) for d in result.diagnostics] == [(8, "note")]
 
 
-def test_corpus_mailrouter(SHARED: Path) -> None:  # noqa: N803 - fixture name
-    found = corpus(SHARED, CORPUS[3]).rulesets[0]
+def test_corpus_mailrouter(shared: Path) -> None:
+    found = corpus(shared, CORPUS[3]).rulesets[0]
     assert found.hooks["input"] == ("mangle/PREROUTING", "mangle/INPUT", "filter/INPUT")
     policy = found.chains["filter/INPUT"].policy
     assert policy is not None
-    assert (policy.span.line, policy.label) == (22, "chain INPUT policy DROP")
+    assert policy.span.line == 22
+    assert policy.label == "chain INPUT policy DROP"
     assert rule_at(found, "filter/INPUT", 35).conditions == (
-        TCP, Match(DPORT, IntervalSet([(25, 25), (465, 465), (587, 587)])),
+        TCP,
+        Match(DPORT, IntervalSet([(25, 25), (465, 465), (587, 587)])),
     )
     assert rule_at(found, "filter/LOG_DROP", 56).action == Action("next")
 
 
-@pytest.mark.parametrize(("name", "family", "lines"), [
-    ("rules.v4", 4, [5]),
-    ("rules.v6", 6, [6, 7]),
-])
+@pytest.mark.parametrize(
+    ("name", "family", "lines"),
+    [
+        ("rules.v4", 4, [5]),
+        ("rules.v6", 6, [6, 7]),
+    ],
+)
 def test_case_v4_and_v6(
-    SHARED: Path, name: str, family: int, lines: list[int]  # noqa: N803 - fixture name
+    shared: Path,
+    name: str,
+    family: int,
+    lines: list[int],
 ) -> None:
-    location = SHARED / "cases" / "c08-v4-and-v6-files" / name
+    location = shared / "cases" / "c08-v4-and-v6-files" / name
     found = ruleset(location.read_text(encoding="utf-8"), name)
     assert found.families == frozenset({family})
     assert lines_of(found.chains["filter/INPUT"].rules) == lines
 
 
-# --- end to end -------------------------------------------------------------------------------
+# --- end to end -----------------------------------------------------------------------
 
 
 def check_findings(paths: list[Path]) -> list[tuple[str, str, int]]:
@@ -1055,8 +1439,8 @@ def check_findings(paths: list[Path]) -> list[tuple[str, str, int]]:
     )
 
 
-def test_e2e_v4_and_v6(SHARED: Path) -> None:  # noqa: N803 - fixture name
-    found = check_findings([SHARED / "cases" / "c08-v4-and-v6-files"])
+def test_e2e_v4_and_v6(shared: Path) -> None:
+    found = check_findings([shared / "cases" / "c08-v4-and-v6-files"])
     assert found == [("SEG201", "rules.v6", 7)]
 
 
@@ -1091,16 +1475,20 @@ def test_e2e_jump_then_drop(tmp_path: Path) -> None:
 
 
 def test_e2e_unknown_match(tmp_path: Path) -> None:
-    path = write(tmp_path, "-A INPUT -m limit --limit 5/min -p tcp --dport 1433 -j ACCEPT\n")
+    path = write(
+        tmp_path, "-A INPUT -m limit --limit 5/min -p tcp --dport 1433 -j ACCEPT\n"
+    )
     assert check_findings([path]) == [
-        ("SEG204", "host.rules", 6), ("SEG902", "host.rules", 6),
+        ("SEG204", "host.rules", 6),
+        ("SEG902", "host.rules", 6),
     ]
 
 
 def test_e2e_unknown_target(tmp_path: Path) -> None:
     path = write(tmp_path, "-A INPUT -p tcp --dport 19001 -j NFQUEUE\n")
     assert check_findings([path]) == [
-        ("SEG203", "host.rules", 6), ("SEG902", "host.rules", 6),
+        ("SEG203", "host.rules", 6),
+        ("SEG902", "host.rules", 6),
     ]
 
 

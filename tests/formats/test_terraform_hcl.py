@@ -1,4 +1,4 @@
-"""Terraform HCL layer: parser reuse, offsets to lines, heredocs, syntax errors, directives."""
+"""Terraform HCL layer: parser reuse, spans, heredocs, syntax errors, directives."""
 
 from __future__ import annotations
 
@@ -30,23 +30,17 @@ def test_parse_uses_cached_parser(monkeypatch: pytest.MonkeyPatch) -> None:
 
     _tf_hcl.hcl_parser()
     monkeypatch.setattr(_tf_hcl, "Lark", counting)
-    parse_hcl('a = 1\n', "t.tf")
-    parse_hcl('b = 2\n', "t.tf")
+    parse_hcl("a = 1\n", "t.tf")
+    parse_hcl("b = 2\n", "t.tf")
     assert calls == []
 
 
-def test_cache_file_of_other_user_is_not_read(tmp_path, monkeypatch) -> None:
+def test_parser_writes_no_cache_file(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    location = _tf_hcl._cache_location("x.lark")
-    assert location == tmp_path / "seglint" / "x.lark"
-    location.write_bytes(b"junk")
-    location.chmod(0o666)
-    assert not _tf_hcl._private(location)
-
-
-def test_cache_disabled_by_environment(monkeypatch) -> None:
-    monkeypatch.setenv("SEGLINT_NO_CACHE", "1")
-    assert _tf_hcl._cache_location("x.lark") is None
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _tf_hcl.hcl_parser.cache_clear()
+    parse_hcl("a = 1\n", "t.tf")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -58,7 +52,9 @@ def test_line_index_positions(offset: int, expected: tuple[int, int]) -> None:
 
 
 def test_block_span_ends_at_brace() -> None:
-    text = 'resource "a" "b" {\n  ingress {\n    x = 1\n  } # trailing }\n\n  # note\n}\n'
+    text = (
+        'resource "a" "b" {\n  ingress {\n    x = 1\n  } # trailing }\n\n  # note\n}\n'
+    )
     file = parse_hcl(text, "t.tf")
     outer = file.module.body[0]
     inner = outer.body[0]
@@ -74,43 +70,45 @@ def test_attribute_span() -> None:
 
 
 def test_block_span_after_multiline_string_placeholder() -> None:
-    text = 'r {\n  d = <<EOT\nline }\nEOT\n  ingress {\n  }\n}\n'
+    text = "r {\n  d = <<EOT\nline }\nEOT\n  ingress {\n  }\n}\n"
     file = parse_hcl(text, "t.tf")
     ingress = file.module.body[0].body[1]
     assert file.span(ingress) == Span("t.tf", 5, 3, 6, 3)
 
 
-# --- heredocs --------------------------------------------------------------------
+# --- heredocs -------------------------------------------------------------------------
 
 
 def test_heredoc_quote_is_text() -> None:
-    text = 'r {\n  d = <<EOT\nRelay for "mail\ngateway" hosts\nEOT\n  ingress {\n  }\n}\n'
+    text = (
+        'r {\n  d = <<EOT\nRelay for "mail\ngateway" hosts\nEOT\n  ingress {\n  }\n}\n'
+    )
     scan = prepass(text, "t.tf")
     heredoc = scan.heredocs[text.index("<<")]
     assert heredoc_body(text, heredoc) == ('Relay for "mail\ngateway" hosts\n', 0)
 
 
 def test_heredoc_ends_only_at_exact_delimiter_line() -> None:
-    text = 'd = <<DESC\nnot closed here DESC\nDESCRIPTION\nDESC\nx = 1\n'
+    text = "d = <<DESC\nnot closed here DESC\nDESCRIPTION\nDESC\nx = 1\n"
     scan = prepass(text, "t.tf")
     heredoc = scan.heredocs[4]
     assert heredoc_body(text, heredoc)[0] == "not closed here DESC\nDESCRIPTION\n"
 
 
 def test_heredoc_indented_terminator() -> None:
-    text = 'd = <<EOT\n  body\n  EOT\n'
+    text = "d = <<EOT\n  body\n  EOT\n"
     heredoc = prepass(text, "t.tf").heredocs[4]
     assert heredoc_body(text, heredoc) == ("  body\n", 0)
 
 
 def test_heredoc_tabs_trimmed() -> None:
-    text = 'd = <<-EOT\n\t\tindented with tabs\n\t  more\n\tEOT\n'
+    text = "d = <<-EOT\n\t\tindented with tabs\n\t  more\n\tEOT\n"
     heredoc = prepass(text, "t.tf").heredocs[4]
     assert heredoc_body(text, heredoc) == ("\t\tindented with tabs\n\t  more\n", 2)
 
 
 def test_heredoc_empty_body() -> None:
-    text = 'd = <<EOT\nEOT\nx = 1\n'
+    text = "d = <<EOT\nEOT\nx = 1\n"
     heredoc = prepass(text, "t.tf").heredocs[4]
     assert heredoc_body(text, heredoc) == ("", 0)
 
@@ -123,7 +121,10 @@ def test_heredoc_keeps_offsets() -> None:
 
 
 def test_unterminated_heredoc_error_line() -> None:
-    text = 'resource "a" "b" {\n  description = <<DESC\nnever closed\n  ingress {\n  }\n}\n'
+    text = (
+        'resource "a" "b" {\n  description = <<DESC\nnever closed\n'
+        "  ingress {\n  }\n}\n"
+    )
     with pytest.raises(ParseError) as caught:
         parse_hcl(text, "unclosed.tf")
     assert caught.value.span == Span("unclosed.tf", 2, 17, 2, 17)
@@ -136,11 +137,11 @@ def test_heredoc_marker_inside_string_is_text() -> None:
 
 
 def test_heredoc_marker_inside_comment_is_text() -> None:
-    file = parse_hcl('# a = <<EOT\nb = 1\n', "t.tf")
+    file = parse_hcl("# a = <<EOT\nb = 1\n", "t.tf")
     assert file.heredocs == {}
 
 
-# --- syntax errors -------------------------------------------------------------------
+# --- syntax errors --------------------------------------------------------------------
 
 
 def test_unterminated_string_error() -> None:
@@ -152,7 +153,7 @@ def test_unterminated_string_error() -> None:
 
 def test_unterminated_comment_error() -> None:
     with pytest.raises(ParseError) as caught:
-        parse_hcl('a = 1\n/* open\n', "t.tf")
+        parse_hcl("a = 1\n/* open\n", "t.tf")
     assert caught.value.span.line == 2
 
 
@@ -168,12 +169,12 @@ def test_syntax_error_position_and_expected() -> None:
 def test_missing_brace_reports_end() -> None:
     with pytest.raises(ParseError) as caught:
         parse_hcl('resource "a" "b" {\n  x = 1\n', "t.tf")
-    assert caught.value.span.line == 3
+    assert caught.value.span == Span("t.tf", 2, 8, 2, 8)
     assert "unexpected end of file" in caught.value.message
 
 
 def test_file_without_final_newline() -> None:
-    file = parse_hcl('a = 1 # comment', "t.tf")
+    file = parse_hcl("a = 1 # comment", "t.tf")
     assert len(file.module.body) == 1
 
 
@@ -181,7 +182,7 @@ def test_empty_file() -> None:
     assert parse_hcl("", "t.tf").module.body == []
 
 
-# --- directives ------------------------------------------------------------------------
+# --- directives -----------------------------------------------------------------------
 
 
 def test_directive_directly_above() -> None:
