@@ -265,6 +265,7 @@ class _Run:
                         known_rules: set[str]) -> None:
         kept: list[Finding] = []
         seen: set[tuple[str, str, int, int]] = set()
+        fingerprints: dict[str, int] = {}
         suppressor = ignorefile.Suppressor(
             self.texts, self._ignore_file(config, paths, known_rules),
             inline=self.options.inline_suppressions, cwd=self.cwd)
@@ -273,6 +274,12 @@ class _Run:
             if key in seen:
                 continue
             seen.add(key)
+            # Identical rule text twice in one file would share a fingerprint;
+            # the occurrence count keeps them apart without using line numbers.
+            occurrence = fingerprints.get(finding.fingerprint, 0)
+            fingerprints[finding.fingerprint] = occurrence + 1
+            if occurrence:
+                finding = replace(finding, identity=(*finding.identity, f"#{occurrence}"))
             setting = config.rules.get(finding.rule_id)
             if setting is not None:
                 if not setting.enabled:

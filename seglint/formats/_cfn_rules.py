@@ -83,8 +83,9 @@ def entry_rules(entry: Any, context: EntryContext) -> list[Rule]:
     _note_unknown_properties(entry, context)
 
     text = entry_text(entry, context)
+    label = f"{context.direction} rule of {context.group}"
     return [
-        Rule(context.span, (*base, *peer), ACCEPT, text)
+        Rule(context.span, (*base, *peer), ACCEPT, text, label=label)
         for peer in _peer_options(entry, context)
     ]
 

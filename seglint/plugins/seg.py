@@ -157,9 +157,9 @@ class SegPolicy:
     def _required_finding(self, req: Requirement, target: Target, item: Decided, may: bool,
                           src: Party, dst: Party, hook: str) -> Finding:
         verb = "may be dropped" if may else "is dropped"
-        flow = f"{req.flow_text()} from {src.label} to {dst.label}"
         box = (item.definite or item.boxes)[0]
         witness = self._witness(target, box, src, dst)
+        flow = f"{_decided_flow(item, witness)} from {src.label} to {dst.label}"
         if item.reply:
             verb = "may be dropped" if may else "are dropped"
             message = f"replies of {flow} {verb} ({_describe(item.rule)})"
@@ -266,14 +266,7 @@ class SegPolicy:
         if req.from_other_hosts and not target.config.zero_config:
             origin = "other hosts"
         flow = req.flow_text()
-        # Name the protocol and ports this rule lets in, not the whole row.
-        name = {6: "tcp", 17: "udp"}.get(witness.proto, str(witness.proto))
-        ports = IntervalSet()
-        for piece in item.boxes:
-            proto_values = piece.get(PROTO)
-            if proto_values is None or witness.proto in proto_values:
-                ports = ports.union(piece.get(DPORT) or ALL_PORTS)
-        flow = f"{name}/{_port_text(ports)}"
+        flow = _decided_flow(item, witness)
         message = f"{flow} on {label} {verb} from {origin} ({_describe(item.rule)})"
         if witness.iif or witness.oif:
             message += self._interface_note(witness, hook)
@@ -344,6 +337,17 @@ class SegPolicy:
             properties={"witness": witness.as_dict(), "may": may,
                         "reply": item.reply},
         )
+
+
+def _decided_flow(item: Decided, witness: Packet) -> str:
+    """Name the protocol and ports the rule decided (of the witness's protocol), not the row."""
+    name = {6: "tcp", 17: "udp"}.get(witness.proto, str(witness.proto))
+    ports = IntervalSet()
+    for piece in item.boxes:
+        proto_values = piece.get(PROTO)
+        if proto_values is None or witness.proto in proto_values:
+            ports = ports.union(piece.get(DPORT) or ALL_PORTS)
+    return f"{name}/{_port_text(ports)}"
 
 
 def _describe(rule: Rule) -> str:

@@ -155,6 +155,7 @@ def test_inline_ingress_exact_rule(tmp_path: Path) -> None:
             (TCP, Match(DPORT, IntervalSet.single(25)), Match(SRC, V4_ALL)),
             ACCEPT,
             "Sg ingress IpProtocol=tcp FromPort=25 ToPort=25 CidrIp=0.0.0.0/0",
+            label="ingress rule of Sg",
         ),
     )
     assert result.diagnostics == ()
