@@ -50,7 +50,6 @@ from seglint.space import (
     Universe,
     complement_boxes,
     intersect_all,
-    subtract_all,
     family_addresses,
     value_address,
 )
@@ -196,7 +195,7 @@ class Engine:
                 values = universe.complement(condition.dim, values)
             return [Box(((condition.dim, values),))] if values else []
         if isinstance(condition, TupleMatch):
-            rows = [Box.of(dict(zip(condition.dims, row))) for row in condition.rows]
+            rows = [Box.of(dict(zip(condition.dims, row, strict=True))) for row in condition.rows]
             rows = [row for row in rows if not row.is_empty()]
             return complement_boxes(rows, universe) if condition.negated else rows
         if isinstance(condition, Unknown):

@@ -26,7 +26,6 @@ import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib.resources import files as package_files
-from pathlib import Path
 
 
 from lark import (
