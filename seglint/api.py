@@ -91,6 +91,7 @@ class _Run:
         self.result = RunResult()
         self.catalogue = rule_catalogue()
         self.texts: dict[str, str] = {}
+        self.pending_errors: list[tuple[Candidate, Diagnostic]] = []
 
     def run(self, paths: list[Path]) -> RunResult:
         plugins = load_plugins()
@@ -126,6 +127,10 @@ class _Run:
         # A file that another checked file loads (a pf anchor, an nftables
         # include) is checked as part of that file, not again on its own.
         loaded = set().union(*(access.read_paths for _, _, _, access in parsed_files))
+        # An include fragment may not parse on its own; its parent reports it.
+        for candidate, diagnostic in self.pending_errors:
+            if candidate.explicit or candidate.location.resolve() not in loaded:
+                self.result.diagnostics.append(diagnostic)
         for candidate, source, result, _ in parsed_files:
             if not candidate.explicit and candidate.location.resolve() in loaded:
                 continue
@@ -169,15 +174,15 @@ class _Run:
             # Only files that parsed count for suppressions and unused ones.
             self.texts[shown] = source.text
         except ParseError as exc:
-            self._parse_error(exc.message, exc.span)
+            self._defer_error(candidate, exc.message, exc.span)
             return None
         except RecursionError:
-            self._parse_error("input is nested too deeply to parse", Span(shown, 1))
+            self._defer_error(candidate, "input is nested too deeply to parse", Span(shown, 1))
             return None
         except Exception as exc:  # noqa: BLE001 - no traceback reaches the user
             logger.debug("format %s failed on %s", candidate.format.id, shown, exc_info=True)
-            self._parse_error(
-                f"internal error while parsing as {candidate.format.id} "
+            self._defer_error(
+                candidate, f"internal error while parsing as {candidate.format.id} "
                 f"({type(exc).__name__}: {exc}); please report this file", Span(shown, 1))
             return None
         return candidate, source, parsed, access
@@ -191,6 +196,9 @@ class _Run:
             for diagnostic in ruleset.diagnostics:
                 self._diagnostic(diagnostic)
             self._check_ruleset(ruleset, candidate, config, policies, source.text)
+
+    def _defer_error(self, candidate: Candidate, message: str, span: Span) -> None:
+        self.pending_errors.append((candidate, Diagnostic("SEG901", message, span, "error")))
 
     def _parse_error(self, message: str, span: Span) -> None:
         self.result.diagnostics.append(Diagnostic("SEG901", message, span, "error"))
