@@ -111,12 +111,51 @@ def blocked_flow(
     else:
         return [], False
 
+    groups = _group(entries)
+    if exist_dims:
+        groups = _cover(query, groups, exist_dims, engine)
     decided = []
-    for rule, reply, boxes, trace in _group(entries):
+    for rule, reply, boxes, trace in groups:
         projected = project_unknowns(boxes)
         definite = intersect_all(projected, bad_definite) if not may else []
         decided.append(Decided(rule, tuple(projected), tuple(definite), trace, reply))
     return decided, may
+
+
+def _size(boxes: Iterable[Box], dims: frozenset[str], engine: Engine) -> int:
+    total = 0
+    for box in boxes:
+        size = 1
+        for dim in dims:
+            size *= (box.get(dim) or engine.universe.full(dim)).size()
+        total += size
+    return total
+
+
+def _cover(query: list[Box], groups: list[tuple[Rule, bool, list[Box], tuple[Rule, ...]]],
+           exist_dims: frozenset[str], engine: Engine
+           ) -> list[tuple[Rule, bool, list[Box], tuple[Rule, ...]]]:
+    """Keep the fewest rules that together spoil every free choice (greedy set cover).
+
+    When a flow may use any interface or any address of a side, a rule that
+    drops it only on choices another rule already spoils is not the cause.
+    """
+    remaining = [box.project_out(exist_dims) for box in query]
+    spoiled = [[box.project_out(exist_dims) for box in boxes] for _, _, boxes, _ in groups]
+    chosen: list[int] = []
+    while remaining:
+        best, best_size = -1, 0
+        for index, cuts in enumerate(spoiled):
+            if index in chosen:
+                continue
+            size = _size(intersect_all(remaining, cuts), exist_dims, engine)
+            if size > best_size:
+                best, best_size = index, size
+        if best < 0:
+            break
+        chosen.append(best)
+        remaining = subtract_all(remaining, spoiled[best], engine.universe)
+    return [groups[index] for index in sorted(chosen)]
 
 
 def _breaks(query: list[Box], bad: list[Box], exist_dims: frozenset[str],

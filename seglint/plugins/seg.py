@@ -125,11 +125,17 @@ class SegPolicy:
             if not engine.decides(hook) or (src.configured and not src.values) or (
                     dst.configured and not dst.values):
                 continue
-            for family in target.families(src, dst):
+            # Each protocol and port is a flow of its own: one that works
+            # through some interface must not be blamed for another that does not.
+            parts = [(protocol, IntervalSet.single(lo, hi))
+                     for protocol in req.protocols for lo, hi in req.ports.bounds]
+            merged: dict[tuple[int, bool], tuple[Decided, bool]] = {}
+            for family, (protocol, ports) in (
+                    (f, part) for f in target.families(src, dst) for part in parts):
                 for dst_entry in self._universal_entries(dst, family):
                     for src_entry in self._universal_entries(src, family):
                         query, free = target.flow_boxes(
-                            hook, req.protocols, req.ports, src_entry, dst_entry)
+                            hook, (protocol,), ports, src_entry, dst_entry)
                         if not query:
                             continue
                         exist: set[str] = set()
@@ -143,7 +149,16 @@ class SegPolicy:
                         decided, may = blocked_flow(
                             engine, hook, REPLY_HOOK[hook], query, frozenset(exist))
                         for item in decided:
-                            yield self._required_finding(req, target, item, may, src, dst, hook)
+                            key = (id(item.rule), item.reply)
+                            if key in merged:
+                                old_item, old_may = merged[key]
+                                item = Decided(item.rule, old_item.boxes + item.boxes,
+                                               old_item.definite + item.definite,
+                                               old_item.trace, item.reply)
+                                may = may and old_may
+                            merged[key] = (item, may)
+            for item, may in merged.values():
+                yield self._required_finding(req, target, item, may, src, dst, hook)
 
     @staticmethod
     def _universal_entries(party: Party, family: int) -> list[IntervalSet]:
@@ -340,14 +355,23 @@ class SegPolicy:
 
 
 def _decided_flow(item: Decided, witness: Packet) -> str:
-    """Name the protocol and ports the rule decided (of the witness's protocol), not the row."""
-    name = {6: "tcp", 17: "udp"}.get(witness.proto, str(witness.proto))
-    ports = IntervalSet()
-    for piece in item.boxes:
-        proto_values = piece.get(PROTO)
-        if proto_values is None or witness.proto in proto_values:
-            ports = ports.union(piece.get(DPORT) or ALL_PORTS)
-    return f"{name}/{_port_text(ports)}"
+    """Name the protocols and ports the rule decided, not the whole row.
+
+    The witness's protocol comes first; tcp and udp are named when the
+    rule decided both.
+    """
+    names = {6: "tcp", 17: "udp"}
+    protocols = [witness.proto] + [p for p in names if p != witness.proto]
+    parts = []
+    for protocol in protocols:
+        ports = IntervalSet()
+        for piece in item.boxes:
+            proto_values = piece.get(PROTO)
+            if proto_values is None or protocol in proto_values:
+                ports = ports.union(piece.get(DPORT) or ALL_PORTS)
+        if ports:
+            parts.append(f"{names.get(protocol, str(protocol))}/{_port_text(ports)}")
+    return " and ".join(parts)
 
 
 def _describe(rule: Rule) -> str:
