@@ -187,9 +187,16 @@ def accepted_packets(engine: Engine, hook: str, query: Sequence[Box]) -> list[De
         slot = grouped.setdefault(id(outcome.rule), (outcome.rule, [], outcome.trace))
         slot[1].extend(outcome.boxes)
     result = []
+    plain_world = Box.of({dim: IntervalSet.single(0) for dim in engine.unknowns})
     for rule, boxes, trace in grouped.values():
         projected = project_unknowns(boxes)
-        definite = projected if certain is None else intersect_all(projected, certain)
+        if certain is None:
+            definite = projected
+        else:
+            # Blame a certain accept on the rule that takes it when no unknown
+            # construct matches, so a rule that accepts only through one is "may".
+            plain = project_unknowns(intersect_all(boxes, [plain_world]))
+            definite = intersect_all(plain, certain)
         result.append(Decided(rule, tuple(projected), tuple(definite), trace))
     return result
 

@@ -38,8 +38,14 @@ if TYPE_CHECKING:
 Mode = Literal["host", "network", "unmapped"]
 
 LOOPBACK_NETS = addresses(["127.0.0.0/8", "::1/128"])
-# Link-local addresses are never routed, so they cannot come from the internet.
-LINK_LOCAL_NETS = addresses(["169.254.0.0/16", "fe80::/10"])
+# Sources that cannot open a connection from the internet: link-local
+# addresses are never routed, and the kernel drops packets from 0.0.0.0/8,
+# multicast and limited broadcast sources as martians (IPv6 forbids
+# multicast sources, RFC 4291).
+LINK_LOCAL_NETS = addresses([
+    "169.254.0.0/16", "fe80::/10", "0.0.0.0/8", "224.0.0.0/4", "255.255.255.255/32",
+    "ff00::/8",
+])
 CLIENT_PORTS = IntervalSet.single(1024, 65535)
 ALL_PORTS = IntervalSet.single(0, 65535)
 NEW = IntervalSet.single(STATE_INDEX["new"])

@@ -540,7 +540,7 @@ class RulesetBuilder:
             present = tuple(name for name in names if name in chains)
             if present:
                 hooks[hook] = present
-        family = self.family.family if self.family is not None else 4
+        family = self.family.family if self.family is not None else _name_family(self.path)
         ruleset = Ruleset(
             path=self.path,
             format=FORMAT_ID,
@@ -560,6 +560,17 @@ class RulesetBuilder:
             family,
         )
         return ParseResult((ruleset,), tuple(diagnostics))
+
+
+def _name_family(path: str) -> int:
+    """Return the family a file name suggests, used only when the content says nothing.
+
+    Content always wins (an ip6tables-save file named rules.v4 is IPv6); a
+    file without addresses, ICMP or a save header named like ``rules.v6``
+    or ``ip6tables.rules`` is read as IPv6 as its name says.
+    """
+    name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    return 6 if re.search(r"(^|[^a-z0-9])(v6|ipv6)([^a-z0-9]|$)|ip6tables", name) else 4
 
 
 def _rules(draft: _Draft, action: Action | None, label: str) -> list[Rule]:

@@ -1,8 +1,8 @@
 """Fixtures of the kernel differential suite: the namespace lab and the run totals.
 
 The lab is made once per session and deleted at its end, also when a test
-fails (the fixture's finalizer, plus an ``atexit`` hook for an interrupted
-run, plus removal of namespaces left by dead runs when the next one starts).
+fails. The fixture's finalizer deletes it, an ``atexit`` hook covers an
+interrupted run, and the next run removes namespaces left by dead runs.
 The suite is skipped, with the reason, only where network namespaces cannot
 be created (not root, not Linux, no permission).
 """

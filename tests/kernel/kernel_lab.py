@@ -78,24 +78,42 @@ def unavailable_reason() -> str | None:
         return "creating network namespaces needs root (run the kernel tests as root)"
     name = f"{PREFIX}{os.getpid()}-check"
     try:
-        result = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True,
-                                timeout=30, check=False)
+        result = subprocess.run(
+            ["ip", "netns", "add", name],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except FileNotFoundError:
-        return None  # the lab will fail with a clear message: iproute2 is a CI requirement
+        return (
+            None  # the lab will fail with a clear message: iproute2 is a CI requirement
+        )
     if result.returncode != 0:
         return f"cannot create a network namespace ({result.stderr.strip()})"
     subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
     return None
 
 
-def _run(args: Sequence[str], stdin: str | None = None, check: bool = True,
-         timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: Sequence[str],
+    stdin: str | None = None,
+    check: bool = True,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
     try:
-        result = subprocess.run(list(args), input=stdin, capture_output=True, text=True,
-                                timeout=timeout, check=False)
+        result = subprocess.run(
+            list(args),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except FileNotFoundError as exc:
-        raise LabError(f"command not found ({args[0]}); install iproute2, iptables "
-                       "and nftables") from exc
+        raise LabError(
+            f"command not found ({args[0]}); install iproute2, iptables and nftables"
+        ) from exc
     if check and result.returncode != 0:
         raise LabError(f"command failed ({' '.join(args)}): {result.stderr.strip()}")
     return result
@@ -109,7 +127,7 @@ def remove_stale() -> None:
         name = entry.name
         if not name.startswith(PREFIX):
             continue
-        pid_text = name[len(PREFIX):].split("-", 1)[0]
+        pid_text = name[len(PREFIX) :].split("-", 1)[0]
         if pid_text.isdigit() and Path(f"/proc/{pid_text}").exists():
             continue
         _run(["ip", "netns", "del", name], check=False)
@@ -149,30 +167,92 @@ class Lab:
             _run(["ip", "netns", "add", name])
             self.created.append(name)
         # Both ends are created inside the namespaces: the host sees neither.
-        _run(["ip", "-n", self.fw, "link", "add", FW_IF, "address", FW_MAC.hex(":"),
-              "type", "veth", "peer", "name", PEER_IF, "address", PEER_MAC.hex(":"),
-              "netns", self.peer])
+        _run(
+            [
+                "ip",
+                "-n",
+                self.fw,
+                "link",
+                "add",
+                FW_IF,
+                "address",
+                FW_MAC.hex(":"),
+                "type",
+                "veth",
+                "peer",
+                "name",
+                PEER_IF,
+                "address",
+                PEER_MAC.hex(":"),
+                "netns",
+                self.peer,
+            ]
+        )
         for ns, interface in ((self.fw, FW_IF), (self.peer, PEER_IF)):
             # No link-local address: no router solicitations or DAD on the wire.
             _run(["ip", "-n", ns, "link", "set", interface, "addrgenmode", "none"])
             _run(["ip", "-n", ns, "link", "set", "lo", "up"])
             _run(["ip", "-n", ns, "link", "set", interface, "up"])
-        self.sysctl(self.fw, {
-            "net.ipv4.conf.all.rp_filter": 0,
-            "net.ipv4.conf.default.rp_filter": 0,
-            f"net.ipv4.conf.{FW_IF}.rp_filter": 0,
-            # Every address is local here, sources included: accept them anyway.
-            "net.ipv4.conf.all.accept_local": 1,
-            f"net.ipv4.conf.{FW_IF}.accept_local": 1,
-        })
+        self.sysctl(
+            self.fw,
+            {
+                "net.ipv4.conf.all.rp_filter": 0,
+                "net.ipv4.conf.default.rp_filter": 0,
+                f"net.ipv4.conf.{FW_IF}.rp_filter": 0,
+                # Every address is local here, sources included: accept them anyway.
+                "net.ipv4.conf.all.accept_local": 1,
+                f"net.ipv4.conf.{FW_IF}.accept_local": 1,
+            },
+        )
         # In the main table, so that more specific routes of the connection tests win.
-        _run(["ip", "-n", self.fw, "route", "add", "local", "0.0.0.0/0", "dev", "lo",
-              "table", "main"])
-        _run(["ip", "-n", self.fw, "-6", "route", "add", "local", "::/0", "dev", "lo",
-              "table", "main"])
+        _run(
+            [
+                "ip",
+                "-n",
+                self.fw,
+                "route",
+                "add",
+                "local",
+                "0.0.0.0/0",
+                "dev",
+                "lo",
+                "table",
+                "main",
+            ]
+        )
+        _run(
+            [
+                "ip",
+                "-n",
+                self.fw,
+                "-6",
+                "route",
+                "add",
+                "local",
+                "::/0",
+                "dev",
+                "lo",
+                "table",
+                "main",
+            ]
+        )
         for family, flag in ((4, []), (6, ["-6"])):
-            _run(["ip", "-n", self.fw, *flag, "rule", "add", "pref", "100", "fwmark",
-                  hex(OUT_MARK), "lookup", str(OUT_TABLE)])
+            _run(
+                [
+                    "ip",
+                    "-n",
+                    self.fw,
+                    *flag,
+                    "rule",
+                    "add",
+                    "pref",
+                    "100",
+                    "fwmark",
+                    hex(OUT_MARK),
+                    "lookup",
+                    str(OUT_TABLE),
+                ]
+            )
             self._out_route(family)
         self.reset()
         self._start_sender()
@@ -181,10 +261,41 @@ class Lab:
         # A gateway with a static neighbour: no neighbour discovery on the wire.
         flag = ["-6"] if family == 6 else []
         gateway = OUT_GATEWAY[family]
-        _run(["ip", "-n", self.fw, *flag, "neigh", "replace", gateway, "lladdr",
-              PEER_MAC.hex(":"), "dev", self.interface, "nud", "permanent"])
-        _run(["ip", "-n", self.fw, *flag, "route", "replace", "default", "via", gateway,
-              "dev", self.interface, "onlink", "table", str(OUT_TABLE)])
+        _run(
+            [
+                "ip",
+                "-n",
+                self.fw,
+                *flag,
+                "neigh",
+                "replace",
+                gateway,
+                "lladdr",
+                PEER_MAC.hex(":"),
+                "dev",
+                self.interface,
+                "nud",
+                "permanent",
+            ]
+        )
+        _run(
+            [
+                "ip",
+                "-n",
+                self.fw,
+                *flag,
+                "route",
+                "replace",
+                "default",
+                "via",
+                gateway,
+                "dev",
+                self.interface,
+                "onlink",
+                "table",
+                str(OUT_TABLE),
+            ]
+        )
 
     def close(self) -> None:
         for name in ("sender", "raw_sender"):
@@ -250,14 +361,17 @@ table inet {PROBE_TABLE} {{
     chain late_out {{
         type filter hook output priority 1000; policy accept;
         meta mark {OUT_MARK} oifname "{interface}" add @pass4 {{ ip saddr . ip id }}
-        meta mark {OUT_MARK} oifname "{interface}" add @pass6 {{ ip6 saddr . ip6 flowlabel }}
+        meta mark {OUT_MARK} oifname "{interface}" \\
+            add @pass6 {{ ip6 saddr . ip6 flowlabel }}
     }}
 }}
 """
 
     def reset(self) -> None:
-        """Remove every rule set (nftables and legacy iptables); keep the probe table."""
-        _run(self.in_fw("nft", "-f", "-"), stdin="flush ruleset\n" + self._probe_table())
+        """Remove every rule set (nftables and legacy iptables) but the probe table."""
+        _run(
+            self.in_fw("nft", "-f", "-"), stdin="flush ruleset\n" + self._probe_table()
+        )
         self._reset_legacy()
 
     def _reset_legacy(self) -> None:
@@ -265,15 +379,18 @@ table inet {PROBE_TABLE} {{
         if not self.legacy_used:
             return
         empty = "".join(
-            f"*{table}\n" + "".join(
-                f":{chain} ACCEPT [0:0]\n" for chain in _builtin(table)) + "COMMIT\n"
-            for table in IPTABLES_TABLES)
+            f"*{table}\n"
+            + "".join(f":{chain} ACCEPT [0:0]\n" for chain in _builtin(table))
+            + "COMMIT\n"
+            for table in IPTABLES_TABLES
+        )
         for tool in ("iptables-legacy-restore", "ip6tables-legacy-restore"):
             _run(self.in_fw(tool), stdin=empty)
 
-    def load_iptables(self, v4: str | None = None, v6: str | None = None,
-                      backend: str = "nft") -> None:
-        """Replace the firewall with iptables-restore input; raise Rejected if refused."""
+    def load_iptables(
+        self, v4: str | None = None, v6: str | None = None, backend: str = "nft"
+    ) -> None:
+        """Replace the firewall with iptables-restore input (Rejected if refused)."""
         self.reset()
         if backend == "legacy":
             self.legacy_used = True
@@ -299,13 +416,20 @@ table inet {PROBE_TABLE} {{
         _run(["ip", "-n", self.fw, "link", "set", self.interface, "down"])
         _run(["ip", "-n", self.fw, "link", "set", self.interface, "name", name])
         _run(["ip", "-n", self.fw, "link", "set", name, "up"])
-        self.sysctl(self.fw, {f"net.ipv4.conf.{name}.rp_filter": 0,
-                              f"net.ipv4.conf.{name}.accept_local": 1})
+        self.sysctl(
+            self.fw,
+            {
+                f"net.ipv4.conf.{name}.rp_filter": 0,
+                f"net.ipv4.conf.{name}.accept_local": 1,
+            },
+        )
         self.interface = name
         for family in (4, 6):
             self._out_route(family)
-        _run(self.in_fw("nft", "-f", "-"),
-             stdin=f"delete table inet {PROBE_TABLE}\n" + self._probe_table())
+        _run(
+            self.in_fw("nft", "-f", "-"),
+            stdin=f"delete table inet {PROBE_TABLE}\n" + self._probe_table(),
+        )
 
     # --- connections -----------------------------------------------------------------
 
@@ -316,18 +440,66 @@ table inet {PROBE_TABLE} {{
         flag = ["-6"] if family == 6 else []
         extra = ["nodad"] if family == 6 else []
         mac = {self.fw: PEER_MAC, self.peer: FW_MAC}
-        for ns, interface, mine, other in ((self.fw, self.interface, fw, peer),
-                                           (self.peer, PEER_IF, peer, fw)):
-            _run(["ip", "-n", ns, *flag, "addr", "replace", f"{mine}/{width}", "dev",
-                  interface, *extra])
+        for ns, interface, mine, other in (
+            (self.fw, self.interface, fw, peer),
+            (self.peer, PEER_IF, peer, fw),
+        ):
+            _run(
+                [
+                    "ip",
+                    "-n",
+                    ns,
+                    *flag,
+                    "addr",
+                    "replace",
+                    f"{mine}/{width}",
+                    "dev",
+                    interface,
+                    *extra,
+                ]
+            )
             # More specific than the AnyIP route, so replies really leave on the veth.
-            _run(["ip", "-n", ns, *flag, "route", "replace", f"{other}/{width}", "dev",
-                  interface, "table", "main"])
-            _run(["ip", "-n", ns, *flag, "neigh", "replace", other, "lladdr",
-                  mac[ns].hex(":"), "dev", interface, "nud", "permanent"])
+            _run(
+                [
+                    "ip",
+                    "-n",
+                    ns,
+                    *flag,
+                    "route",
+                    "replace",
+                    f"{other}/{width}",
+                    "dev",
+                    interface,
+                    "table",
+                    "main",
+                ]
+            )
+            _run(
+                [
+                    "ip",
+                    "-n",
+                    ns,
+                    *flag,
+                    "neigh",
+                    "replace",
+                    other,
+                    "lladdr",
+                    mac[ns].hex(":"),
+                    "dev",
+                    interface,
+                    "nud",
+                    "permanent",
+                ]
+            )
 
-    def handshake(self, family: int, port: int, client_port: int,
-                  from_fw: bool = False, timeout: float = 1.5) -> tuple[bool, dict[str, int]]:
+    def handshake(
+        self,
+        family: int,
+        port: int,
+        client_port: int,
+        from_fw: bool = False,
+        timeout: float = 1.5,
+    ) -> tuple[bool, dict[str, int]]:
         """Open one TCP connection between the namespaces; count its packets.
 
         The client is in the peer namespace (or, with ``from_fw``, in the
@@ -341,21 +513,50 @@ table inet {PROBE_TABLE} {{
         server_addr = PEER_ADDR[family] if from_fw else FW_ADDR[family]
         client_addr = FW_ADDR[family] if from_fw else PEER_ADDR[family]
         server = subprocess.Popen(
-            ["ip", "netns", "exec", server_ns, sys.executable, "-c", SERVER,
-             "::" if family == 6 else "0.0.0.0", str(port), str(timeout + 1)],
-            stdout=subprocess.PIPE, text=True)
+            [
+                "ip",
+                "netns",
+                "exec",
+                server_ns,
+                sys.executable,
+                "-c",
+                SERVER,
+                "::" if family == 6 else "0.0.0.0",
+                str(port),
+                str(timeout + 1),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert server.stdout is not None
             if server.stdout.readline().strip() != "listening":
                 raise LabError("the test server did not start")
-            client = _run(["ip", "netns", "exec", client_ns, sys.executable, "-c", CLIENT,
-                           client_addr, str(client_port), server_addr, str(port),
-                           str(timeout)], timeout=timeout + 10)
+            client = _run(
+                [
+                    "ip",
+                    "netns",
+                    "exec",
+                    client_ns,
+                    sys.executable,
+                    "-c",
+                    CLIENT,
+                    client_addr,
+                    str(client_port),
+                    server_addr,
+                    str(port),
+                    str(timeout),
+                ],
+                timeout=timeout + 10,
+            )
         finally:
             server.kill()
             server.wait()
-        output = _run(self.in_fw("nft", "-j", "list", "counters", "table", "inet",
-                                 "seglint_handshake")).stdout
+        output = _run(
+            self.in_fw(
+                "nft", "-j", "list", "counters", "table", "inet", "seglint_handshake"
+            )
+        ).stdout
         counts = {}
         for item in json.loads(output)["nftables"]:
             if "counter" in item:
@@ -368,13 +569,19 @@ table inet {PROBE_TABLE} {{
     def _start_sender(self) -> None:
         self.sender = subprocess.Popen(
             self.in_peer(sys.executable, str(SENDER), PEER_IF),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
 
     def _send(self, frames: Iterable[bytes], hook: str = "input") -> int:
         if hook == "output" and self.raw_sender is None:
             self.raw_sender = subprocess.Popen(
                 self.in_fw(sys.executable, str(SENDER), "--raw", hex(OUT_MARK)),
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
         sender = self.raw_sender if hook == "output" else self.sender
         if hook == "output":
             frames = (f[14:] for f in frames)  # raw sockets take the IP packet
@@ -395,15 +602,21 @@ table inet {PROBE_TABLE} {{
     def _new_batch(self) -> None:
         """Empty the observation sets and move to a fresh conntrack zone."""
         self.zone = self.zone % 65000 + 1
-        commands = [f"flush set inet {PROBE_TABLE} {name}"
-                    for name in ("seen4", "seen6", "pass4", "pass6")]
+        commands = [
+            f"flush set inet {PROBE_TABLE} {name}"
+            for name in ("seen4", "seen6", "pass4", "pass6")
+        ]
         for chain in ("zone_in", "zone_out"):
             commands.append(f"flush chain inet {PROBE_TABLE} {chain}")
-            commands.append(f"add rule inet {PROBE_TABLE} {chain} ct zone set {self.zone}")
+            commands.append(
+                f"add rule inet {PROBE_TABLE} {chain} ct zone set {self.zone}"
+            )
         _run(self.in_fw("nft", "-f", "-"), stdin="\n".join(commands) + "\n")
 
     def _read(self) -> dict[str, set[tuple[str, int]]]:
-        output = _run(self.in_fw("nft", "-j", "list", "table", "inet", PROBE_TABLE)).stdout
+        output = _run(
+            self.in_fw("nft", "-j", "list", "table", "inet", PROBE_TABLE)
+        ).stdout
         found: dict[str, set[tuple[str, int]]] = {}
         for item in json.loads(output)["nftables"]:
             described = item.get("set")
@@ -421,9 +634,10 @@ table inet {PROBE_TABLE} {{
     def verdicts(self, probes: Sequence[Probe], hook: str = "input") -> list[str]:
         """Send ``probes`` and return "accept", "drop" or "lost" for each, in order.
 
-        On the input hook the probes arrive from the peer; on the output hook
-        the firewall namespace sends them itself, out of the veth. Two probes of one connection (the same packet, or one the reply of the
-        other) go to different batches: in one zone the second would not be NEW.
+        On the input hook the probes arrive from the peer. On the output hook
+        the firewall namespace sends them itself, out of the veth. Two probes
+        of one connection (the same packet, or one the reply of the other) go
+        to different batches, because in one zone the second would not be NEW.
         """
         out: list[str] = [""] * len(probes)
         pending = list(range(len(probes)))
@@ -438,7 +652,8 @@ table inet {PROBE_TABLE} {{
                 else:
                     keys.add(key)
                     batch.append(index)
-            for index, verdict in zip(batch, self._batch([probes[i] for i in batch], hook)):
+            verdicts = self._batch([probes[i] for i in batch], hook)
+            for index, verdict in zip(batch, verdicts, strict=True):
                 out[index] = verdict
             pending = later
         return out
@@ -446,7 +661,9 @@ table inet {PROBE_TABLE} {{
     def _batch(self, probes: Sequence[Probe], hook: str = "input") -> list[str]:
         self._new_batch()
         tags = list(range(1, len(probes) + 1))
-        sent = self._send((frame(p, t) for p, t in zip(probes, tags)), hook)
+        sent = self._send(
+            (frame(p, t) for p, t in zip(probes, tags, strict=True)), hook
+        )
         self.sent += sent
         # Frames are handled in softirq context, possibly on another CPU: read
         # until every probe is seen (or time is up) and two reads agree.
@@ -463,7 +680,7 @@ table inet {PROBE_TABLE} {{
             time.sleep(0.01)
             sets = self._read()
         out = []
-        for probe, tag in zip(probes, tags):
+        for probe, tag in zip(probes, tags, strict=True):
             family = probe.family
             key = (str(ipaddress.ip_address(probe.src)), tag)
             if key not in sets.get(f"seen{family}", ()):
@@ -519,11 +736,15 @@ def handshake_table(interface: str) -> str:
             for kind, flags in HANDSHAKE_KINDS.items():
                 name = f"{kind}_{hook}_{stage}"
                 counters.append(f"    counter {name} {{ }}")
-                rules.append(f'        {side} "{interface}" tcp flags & (syn | ack | fin | rst)'
-                             f' == {flags} counter name "{name}"')
-            chains.append(f"    chain {hook}_{stage} {{\n"
-                          f"        type filter hook {hook} priority {priority};"
-                          " policy accept;\n" + "\n".join(rules) + "\n    }")
+                rules.append(
+                    f'        {side} "{interface}" tcp flags & (syn | ack | fin | rst)'
+                    f' == {flags} counter name "{name}"'
+                )
+            chains.append(
+                f"    chain {hook}_{stage} {{\n"
+                f"        type filter hook {hook} priority {priority};"
+                " policy accept;\n" + "\n".join(rules) + "\n    }"
+            )
     return "table inet seglint_handshake {\n" + "\n".join(counters + chains) + "\n}\n"
 
 

@@ -33,8 +33,12 @@ def _wrap_actions(monkeypatch: pytest.MonkeyPatch, old: str, new: str) -> None:
         original(self, *args, **kwargs)
         for name, rules in self._compiled.items():
             self._compiled[name] = [
-                (dataclasses.replace(rule, action=Action(new, rule.action.target))
-                 if rule.action.kind == old else rule, match)
+                (
+                    dataclasses.replace(rule, action=Action(new, rule.action.target))
+                    if rule.action.kind == old
+                    else rule,
+                    match,
+                )
                 for rule, match in rules
             ]
 
@@ -42,16 +46,22 @@ def _wrap_actions(monkeypatch: pytest.MonkeyPatch, old: str, new: str) -> None:
 
 
 def negation_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
-    _wrap_conditions(monkeypatch, lambda c: dataclasses.replace(c, negated=False)
-                     if getattr(c, "negated", False) else c)
+    _wrap_conditions(
+        monkeypatch,
+        lambda c: (
+            dataclasses.replace(c, negated=False) if getattr(c, "negated", False) else c
+        ),
+    )
 
 
 def port_range_short(monkeypatch: pytest.MonkeyPatch) -> None:
     """Port ranges lose their last port (an upper bound read as exclusive)."""
+
     def change(condition):  # type: ignore[no-untyped-def]
         if isinstance(condition, Match) and condition.dim in (SPORT, DPORT):
-            values = IntervalSet((lo, hi - 1 if hi > lo else hi)
-                                 for lo, hi in condition.values)
+            values = IntervalSet(
+                (lo, hi - 1 if hi > lo else hi) for lo, hi in condition.values
+            )
             return dataclasses.replace(condition, values=values)
         return condition
 
@@ -59,8 +69,14 @@ def port_range_short(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def state_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
-    _wrap_conditions(monkeypatch, lambda c: Match(STATE, IntervalSet.single(0, 4))
-                     if isinstance(c, Match) and c.dim == STATE else c)
+    _wrap_conditions(
+        monkeypatch,
+        lambda c: (
+            Match(STATE, IntervalSet.single(0, 4))
+            if isinstance(c, Match) and c.dim == STATE
+            else c
+        ),
+    )
 
 
 def return_as_accept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,8 +92,11 @@ def wildcard_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     original = engine_module.InterfaceAtoms.match
 
     def patched(self, names):  # type: ignore[no-untyped-def]
-        return original(self, [n for n in names if not n.endswith("+")] +
-                        [n[:-1] for n in names if n.endswith("+")])
+        return original(
+            self,
+            [n for n in names if not n.endswith("+")]
+            + [n[:-1] for n in names if n.endswith("+")],
+        )
 
     monkeypatch.setattr(engine_module.InterfaceAtoms, "match", patched)
 

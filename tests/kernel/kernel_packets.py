@@ -66,8 +66,12 @@ class Probe:
         return f"{name} echo-request {self.src} -> {self.dst} (id {self.ident})"
 
 
-def probe_box(probe: Probe, iif: IntervalSet | None = None, state: str = "new",
-              oif: IntervalSet | None = None) -> Box:
+def probe_box(
+    probe: Probe,
+    iif: IntervalSet | None = None,
+    state: str = "new",
+    oif: IntervalSet | None = None,
+) -> Box:
     """Return the single-packet box the engine is asked about."""
     dims = {
         PROTO: IntervalSet.single(probe.proto),
@@ -103,13 +107,26 @@ def _l4(probe: Probe, pseudo: bytes, payload: bytes) -> bytes:
     """Build the transport header and payload with its checksum filled in."""
     if probe.proto == TCP:
         # SYN without options; the sequence number only has to be stable.
-        header = struct.pack("!HHIIBBHHH", probe.sport, probe.dport, 0x5E610000 + probe.sport,
-                             0, 5 << 4, 0x02, 64240, 0, 0)
+        header = struct.pack(
+            "!HHIIBBHHH",
+            probe.sport,
+            probe.dport,
+            0x5E610000 + probe.sport,
+            0,
+            5 << 4,
+            0x02,
+            64240,
+            0,
+            0,
+        )
         segment = header + payload
         checksum = _checksum(pseudo + segment)
         return segment[:16] + struct.pack("!H", checksum) + segment[18:]
     if probe.proto == UDP:
-        segment = struct.pack("!HHHH", probe.sport, probe.dport, 8 + len(payload), 0) + payload
+        segment = (
+            struct.pack("!HHHH", probe.sport, probe.dport, 8 + len(payload), 0)
+            + payload
+        )
         checksum = _checksum(pseudo + segment) or 0xFFFF
         return segment[:6] + struct.pack("!H", checksum) + segment[8:]
     icmp_type = ECHO_REQUEST[probe.family]
@@ -128,14 +145,26 @@ def frame(probe: Probe, tag: int) -> bytes:
         l4_len = {TCP: 20, UDP: 8}.get(probe.proto, 8) + len(payload)
         pseudo = src.packed + dst.packed + struct.pack("!BBH", 0, probe.proto, l4_len)
         segment = _l4(probe, pseudo, payload)
-        header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(segment), tag & 0xFFFF,
-                             0x4000, 64, probe.proto, 0, src.packed, dst.packed)
+        header = struct.pack(
+            "!BBHHHBBH4s4s",
+            0x45,
+            0,
+            20 + len(segment),
+            tag & 0xFFFF,
+            0x4000,
+            64,
+            probe.proto,
+            0,
+            src.packed,
+            dst.packed,
+        )
         header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
         return FW_MAC + PEER_MAC + b"\x08\x00" + header + segment
     l4_len = {TCP: 20, UDP: 8}.get(probe.proto, 8) + len(payload)
     pseudo = src.packed + dst.packed + struct.pack("!I3xB", l4_len, probe.proto)
     segment = _l4(probe, pseudo, payload)
     first_word = (6 << 28) | (tag & 0xFFFFF)
-    header = struct.pack("!IHBB16s16s", first_word, len(segment), probe.proto, 64,
-                         src.packed, dst.packed)
+    header = struct.pack(
+        "!IHBB16s16s", first_word, len(segment), probe.proto, 64, src.packed, dst.packed
+    )
     return FW_MAC + PEER_MAC + b"\x86\xdd" + header + segment

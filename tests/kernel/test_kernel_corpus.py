@@ -51,7 +51,9 @@ RANDOM_PER_INTERFACE = 150
 def corpus_files() -> list[str]:
     if not CORPUS.is_dir():
         return []
-    return sorted(p.name for p in CORPUS.iterdir() if p.is_file() and p.name not in NOT_RULES)
+    return sorted(
+        p.name for p in CORPUS.iterdir() if p.is_file() and p.name not in NOT_RULES
+    )
 
 
 def without_nat(text: str) -> tuple[str, list[str]]:
@@ -63,7 +65,9 @@ def without_nat(text: str) -> tuple[str, list[str]]:
         stripped = line.strip()
         if stripped == "*nat":
             inside = True
-            notes.append(f"line {index + 1}: nat table (address translation is not modelled)")
+            notes.append(
+                f"line {index + 1}: nat table (address translation is not modelled)"
+            )
         if inside:
             lines[index] = "#"
             if stripped == "COMMIT":
@@ -84,8 +88,10 @@ def load_what_loads(lab: Lab, text: str, family: int) -> tuple[str, list[str]]:
                 raise
             number = int(found.group(1))
             lines = text.split("\n")
-            notes.append(f"line {number}: refused by the kernel "
-                         f"({exc.message.splitlines()[-1].strip()}): {lines[number - 1]}")
+            notes.append(
+                f"line {number}: refused by the kernel "
+                f"({exc.message.splitlines()[-1].strip()}): {lines[number - 1]}"
+            )
             lines[number - 1] = "#"
             text = "\n".join(lines)
     raise AssertionError("too many rules refused: " + "; ".join(notes))
@@ -114,8 +120,11 @@ def edges(ruleset: Ruleset) -> tuple[dict[int, list[int]], list[int]]:
                 if isinstance(condition, Match):
                     pairs = [(condition.dim, condition.values)]
                 elif isinstance(condition, TupleMatch):
-                    pairs = [(dim, row[i]) for row in condition.rows
-                             for i, dim in enumerate(condition.dims)]
+                    pairs = [
+                        (dim, row[i])
+                        for row in condition.rows
+                        for i, dim in enumerate(condition.dims)
+                    ]
                 for dim, values in pairs:
                     for lo, hi in values:
                         if dim in (SRC, DST):
@@ -126,7 +135,9 @@ def edges(ruleset: Ruleset) -> tuple[dict[int, list[int]], list[int]]:
     return addresses, sorted(p for p in ports if 0 <= p <= 65535)
 
 
-def finding_probes(path: Path, family: int) -> dict[str | None, list[tuple[str, Probe]]]:
+def finding_probes(
+    path: Path, family: int
+) -> dict[str | None, list[tuple[str, Probe]]]:
     """Witnesses of input-hook findings with their rule ids, by input interface.
 
     The key None holds the witnesses that may arrive on any interface.
@@ -144,9 +155,17 @@ def finding_probes(path: Path, family: int) -> dict[str | None, list[tuple[str, 
         if packet.family != family:
             continue
         if packet.proto in (TCP, UDP):
-            probe = Probe(packet.proto, packet.src, packet.dst, packet.sport or 0,
-                          packet.dport or 0)
-        elif packet.proto in (ICMP4, ICMP6) and packet.icmp_type in (None, ECHO_REQUEST[family]):
+            probe = Probe(
+                packet.proto,
+                packet.src,
+                packet.dst,
+                packet.sport or 0,
+                packet.dport or 0,
+            )
+        elif packet.proto in (ICMP4, ICMP6) and packet.icmp_type in (
+            None,
+            ECHO_REQUEST[family],
+        ):
             probe = Probe(packet.proto, packet.src, packet.dst, ident=IDENTS.next())
         else:
             continue
@@ -181,24 +200,37 @@ def test_corpus_file(lab, name):
         lab.rename_interface(interface)
         try:
             engine = Engine(ruleset, [interface])
-            probes = edge_probes([family], address_edges, port_edges, rng,
-                                 RANDOM_PER_INTERFACE, IDENTS)
+            probes = edge_probes(
+                [family], address_edges, port_edges, rng, RANDOM_PER_INTERFACE, IDENTS
+            )
             probes += witness_probes(engine, [family], IDENTS, rng, interface=interface)
             exposures = witnesses.get(interface, []) + witnesses.get(None, [])
             probes += [probe for _, probe in exposures]
             comparison = compare(lab, dedupe(probes), {"parsed": engine}, interface)
         finally:
             lab.rename_interface(OTHER_INTERFACE)
-        TOTALS.add("corpus", comparison.probes, len(comparison.disagreements),
-                   comparison.excluded, comparison.accepted, rulesets=int(number == 0))
+        TOTALS.add(
+            "corpus",
+            comparison.probes,
+            len(comparison.disagreements),
+            comparison.excluded,
+            comparison.accepted,
+            rulesets=int(number == 0),
+        )
         TOTALS.lost += len(comparison.lost)
         report = f"{name} on {interface}: " + failure_report(text, comparison)
         assert not comparison.lost, report
         assert not comparison.disagreements, report
         # An exposure finding says its witness gets in: the kernel must agree.
-        checked = [(rule_id, probe) for rule_id, probe in exposures
-                   if rule_id.startswith("SEG2")]
-        refuted = [(rule_id, str(probe)) for rule_id, probe in checked
-                   if comparison.kernel.get(probe.key()) != "accept"]
+        checked = [
+            (rule_id, probe)
+            for rule_id, probe in exposures
+            if rule_id.startswith("SEG2")
+        ]
+        refuted = [
+            (rule_id, str(probe))
+            for rule_id, probe in checked
+            if comparison.kernel.get(probe.key()) != "accept"
+        ]
         TOTALS.confirmed += len(checked) - len(refuted)
         assert not refuted, f"{refuted}\n{report}"

@@ -63,8 +63,11 @@ def test_checksums(probe):
 @pytest.mark.parametrize("probe", PROBES, ids=str)
 def test_tag(probe):
     data = frame(probe, 77)[14:]
-    tag = struct.unpack("!H", data[4:6])[0] if probe.family == 4 else \
-        struct.unpack("!I", data[:4])[0] & 0xFFFFF
+    tag = (
+        struct.unpack("!H", data[4:6])[0]
+        if probe.family == 4
+        else struct.unpack("!I", data[:4])[0] & 0xFFFFF
+    )
     assert tag == 77
 
 

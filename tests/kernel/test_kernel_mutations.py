@@ -19,9 +19,12 @@ from kernel_diff import run_iptables  # noqa: E402
 from kernel_gen import TCP, UDP, Cond, Model, ModelChain, ModelRule  # noqa: E402
 from kernel_mutants import MUTANTS  # noqa: E402
 
+
 def model(*chains: tuple[str, str | None, list[ModelRule]]) -> Model:
-    built = Model(frozenset({4}), [ModelChain(name, rules, policy)
-                                   for name, policy, rules in chains])
+    built = Model(
+        frozenset({4}),
+        [ModelChain(name, rules, policy) for name, policy, rules in chains],
+    )
     built.hot_addresses = {4: [0x0A000001, 0xC0000201]}
     built.hot_ports = [22, 53, 1000, 2000]
     return built
@@ -35,28 +38,55 @@ TCP_ = Cond("proto", TCP)
 UDP_ = Cond("proto", UDP)
 SETS = {
     "negation-ignored": [
-        model(("INPUT", "DROP", [rule("ACCEPT", TCP_, Cond("src", ("10.0.0.0/8",), True))])),
-        model(("INPUT", "ACCEPT", [rule("DROP", UDP_, Cond("dport", ((53, 53),), True))])),
+        model(
+            (
+                "INPUT",
+                "DROP",
+                [rule("ACCEPT", TCP_, Cond("src", ("10.0.0.0/8",), True))],
+            )
+        ),
+        model(
+            ("INPUT", "ACCEPT", [rule("DROP", UDP_, Cond("dport", ((53, 53),), True))])
+        ),
     ],
     "port-range-short": [
-        model(("INPUT", "DROP", [rule("ACCEPT", TCP_, Cond("dport", ((1000, 2000),)))])),
-        model(("INPUT", "ACCEPT", [rule("DROP", UDP_, Cond("dport", ((22, 53), (1000, 2000)),
-                                                           spelling="multiport"))])),
+        model(
+            ("INPUT", "DROP", [rule("ACCEPT", TCP_, Cond("dport", ((1000, 2000),)))])
+        ),
+        model(
+            (
+                "INPUT",
+                "ACCEPT",
+                [
+                    rule(
+                        "DROP",
+                        UDP_,
+                        Cond("dport", ((22, 53), (1000, 2000)), spelling="multiport"),
+                    )
+                ],
+            )
+        ),
     ],
     "state-ignored": [
         model(("INPUT", "DROP", [rule("ACCEPT", Cond("state", ("established",)))])),
         model(("INPUT", "ACCEPT", [rule("DROP", TCP_, Cond("state", ("new",)))])),
     ],
     "return-as-accept": [
-        model(("INPUT", "DROP", [rule("JUMP", TCP_, chain="c0")]),
-              ("c0", None, [rule("RETURN", TCP_, Cond("dport", ((22, 22),), True))])),
+        model(
+            ("INPUT", "DROP", [rule("JUMP", TCP_, chain="c0")]),
+            ("c0", None, [rule("RETURN", TCP_, Cond("dport", ((22, 22),), True))]),
+        ),
         model(("INPUT", "DROP", [rule("RETURN", UDP_)])),
     ],
     "goto-as-jump": [
-        model(("INPUT", "ACCEPT", [rule("GOTO", TCP_, chain="c0"), rule("DROP", TCP_)]),
-              ("c0", None, [rule("ACCEPT", TCP_, Cond("dport", ((22, 22),)))])),
-        model(("INPUT", "DROP", [rule("GOTO", chain="c0"), rule("ACCEPT")]),
-              ("c0", None, [rule("DROP", UDP_)])),
+        model(
+            ("INPUT", "ACCEPT", [rule("GOTO", TCP_, chain="c0"), rule("DROP", TCP_)]),
+            ("c0", None, [rule("ACCEPT", TCP_, Cond("dport", ((22, 22),)))]),
+        ),
+        model(
+            ("INPUT", "DROP", [rule("GOTO", chain="c0"), rule("ACCEPT")]),
+            ("c0", None, [rule("DROP", UDP_)]),
+        ),
     ],
     "wildcard-exact": [
         model(("INPUT", "DROP", [rule("ACCEPT", Cond("iif", "veth+"))])),

@@ -1,11 +1,12 @@
 """The engine against the kernel on random nftables rule sets (input hook).
 
 Each rule set has an ``inet`` table with one or two base chains on the
-input hook (different priorities and policies) and sometimes an ``ip`` or
-``ip6`` table with a base chain of its own, user chains reached by jump and
-goto, return, anonymous and named sets, prefixes, ranges and negation. It is
-written as an ``nft -f`` file, parsed by seglint's nftables format and
-loaded with ``nft -f``. Packets of both families are compared.
+hook (different priorities and policies), and sometimes an ``ip`` or
+``ip6`` table with a base chain of its own. Rules use user chains reached
+by jump and goto, return, anonymous and named sets, prefixes, ranges and
+negation. The rule set is written as an ``nft -f`` file, parsed by
+seglint's nftables format and loaded with ``nft -f``. Packets of both
+families are compared, on the input hook and on the output hook.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from hypothesis import strategies as st  # noqa: E402
 from kernel_diff import examples, failure_report, run_nft  # noqa: E402
 from kernel_gen import nft_models  # noqa: E402
 
-SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
+SLOW = [
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.large_base_example,
+]
 
 
 @settings(max_examples=examples(100), deadline=None, suppress_health_check=SLOW)
