@@ -22,7 +22,16 @@ from typing import Any
 
 from seglint.formats._cfn_intrinsics import NO_VALUE, Resolver, Unresolved, render
 from seglint.formats._cfn_yaml import value_position
-from seglint.ir import Action, Condition, Diagnostic, Match, Rule, Span, Unknown
+from seglint.ir import (
+    Action,
+    Condition,
+    Diagnostic,
+    Match,
+    ParseError,
+    Rule,
+    Span,
+    Unknown,
+)
 from seglint.space import DPORT, DST, ICMP, PROTO, SRC, IntervalSet, addresses
 
 ACCEPT = Action("accept", stateful=True)
@@ -179,13 +188,15 @@ def _port_conditions(entry: dict[str, Any], context: EntryContext) -> list[Condi
     for value, span, key in ((low, low_span, "FromPort"), (high, high_span, "ToPort")):
         if isinstance(value, Unresolved):
             return [_unresolved(context, key, value, span)]
+        if isinstance(value, int) and value > 65535:
+            # CloudFormation rejects such a template, as the other formats do.
+            raise ParseError(f"invalid {key} {value} (ports are 0 to 65535)", span)
         if not isinstance(value, int) or not 0 <= value <= 65535:
             reason = "missing" if value is None else "not a port from 0 to 65535"
             return [unknown(context, key, value, span, reason)]
     if low > high:
-        return [
-            unknown(context, "FromPort", f"{low}-{high}", low_span, "FromPort > ToPort")
-        ]
+        raise ParseError(
+            f"invalid port range {low}-{high} (FromPort is above ToPort)", low_span)
     return [Match(DPORT, IntervalSet.single(low, high))]
 
 

@@ -259,6 +259,10 @@ class Resolver:
             low, high = atom(value.parts[0]), atom(value.parts[1])
             if not low or not high:
                 return IntervalSet()
+            if low.min() > max(hi for _, hi in high):
+                # nft rejects it ("range has zero or negative size").
+                raise ParseError(f"range {value.text} has a start above its end",
+                                 value.span)
             return IntervalSet.single(low.min(), max(hi for _, hi in high))
         if value.kind == "atom":
             return atom(value)
@@ -358,6 +362,9 @@ def port_atom(value: Value) -> IntervalSet:
     if dash and first and last:
         low = port_atom(Value("atom", value.span, first))
         high = port_atom(Value("atom", value.span, last))
+        if low.min() > high.min():
+            # nft rejects it ("range has zero or negative size").
+            raise ParseError(f"range {text} has a start above its end", value.span)
         return IntervalSet.single(low.min(), high.min())
     raise Unresolved("service name is not known to seglint", hint="use the port number")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from seglint.formats._winfw_model import FieldValue
-from seglint.ir import Condition, Diagnostic, Match, Unknown
+from seglint.ir import Condition, Diagnostic, Match, ParseError, Unknown
 from seglint.space import ICMP, PROTO, IntervalSet, address_range, addresses
 
 Options = list[tuple[Condition, ...]]
@@ -126,7 +126,7 @@ def port_options(
     options: Options = []
     diagnostics: list[Diagnostic] = []
     for item in items:
-        values = _port_values(item)
+        values = _port_values(item, field)
         if values is not None:
             exact = exact.union(values)
             continue
@@ -141,14 +141,16 @@ def port_options(
     return options, diagnostics
 
 
-def _port_values(item: str) -> IntervalSet | None:
-    match = re.fullmatch(r"(\d{1,5})(?:-(\d{1,5}))?", item)
+def _port_values(item: str, field: FieldValue) -> IntervalSet | None:
+    match = re.fullmatch(r"(\d+)(?:-(\d+))?", item)
     if match is None:
         return None
     low = int(match.group(1))
     high = int(match.group(2) or low)
     if high > 65535 or low > high:
-        return None
+        # Windows refuses such a rule, so the export cannot hold it as valid.
+        raise ParseError(f"invalid port range {item!r} (ports are 0-65535, low-high)",
+                         field.span)
     return IntervalSet.single(low, high)
 
 

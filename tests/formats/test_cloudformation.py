@@ -345,11 +345,6 @@ INVALID_CASES = [
         "FromPort",
     ),
     (
-        "reversed ports",
-        "- {IpProtocol: tcp, FromPort: 30, ToPort: 20, CidrIp: 0.0.0.0/0}\n",
-        "FromPort",
-    ),
-    (
         "bad cidr",
         "- {IpProtocol: tcp, FromPort: 1, ToPort: 2, CidrIp: ten}\n",
         "CidrIp",
@@ -375,6 +370,21 @@ def test_invalid_values_unknown(
     assert len(unknowns) == 1
     assert unknowns[0].text.startswith(what)
     assert len(warnings(result)) == 1
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("- {IpProtocol: tcp, FromPort: 30, ToPort: 20, CidrIp: 0.0.0.0/0}\n",
+         "invalid port range 30-20"),
+        ("- {IpProtocol: tcp, FromPort: 1, ToPort: 70000, CidrIp: 0.0.0.0/0}\n",
+         "invalid ToPort 70000"),
+    ],
+)
+def test_invalid_port_range_is_parse_error(tmp_path: Path, item: str, message: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(tmp_path, template(group(item)))
+    assert caught.value.message.startswith(message)
 
 
 # --- rule resources -----------------------------------------------------------

@@ -217,7 +217,6 @@ CONSISTENCY = (
 
 
 @needs("cloudformation")
-@pytest.mark.xfail(strict=True, reason=CONSISTENCY)
 @pytest.mark.parametrize(
     ("first", "last", "line"),
     [("1", "70000", CFN_FIRST + 2), ("1500", "1400", CFN_FIRST + 1)],
@@ -229,7 +228,6 @@ def test_cfn_invalid_range(tmp_path: Path, first: str, last: str, line: int) -> 
 
 
 @needs("windows-firewall")
-@pytest.mark.xfail(strict=True, reason=CONSISTENCY)
 @pytest.mark.parametrize("ports", ["1-70000", "1500-1400"])
 def test_windows_invalid_range(tmp_path: Path, ports: str) -> None:
     text = windows_csv(csv_row("Sql", local_port=ports))
@@ -238,11 +236,6 @@ def test_windows_invalid_range(tmp_path: Path, ports: str) -> None:
 
 
 @needs("nftables")
-@pytest.mark.xfail(
-    strict=True,
-    reason="a reversed nftables range is read as an empty set (SEG301 never matches) "
-    "although nft rejects the ruleset (range has zero or negative size)",
-)
 def test_nft_reversed_range(tmp_path: Path) -> None:
     result = lint(tmp_path, {"host.nft": nft("tcp dport 1500-1400 accept")})
     assert diagnostics(result) == [("SEG901", "host.nft", NFT_FIRST)]
