@@ -172,7 +172,8 @@ def _breaks(query: list[Box], bad: list[Box], exist_dims: frozenset[str],
 def accepted_packets(engine: Engine, hook: str, query: Sequence[Box]) -> list[Decided]:
     """Return, per accepting rule, the packets of ``query`` that ``hook`` accepts."""
     query = list(query)
-    outcomes = engine.walk(hook, query)
+    has_unknown_rules = bool(engine.unknowns)
+    outcomes = engine.walk(hook, query, drops=has_unknown_rules)
     accepted = [o for o in outcomes if o.verdict == "accept"]
     if not accepted:
         return []

@@ -19,32 +19,39 @@ from seglint.space import DPORT, DST, SPORT, SRC, V6_OFFSET, Box, IntervalSet, U
 
 T = TypeVar("T")
 
-# Bucket widths: 64 ports; a /16 of IPv4 or a /16 of IPv6.
-_INDEXED = (DPORT, SRC, DST, SPORT)
+# Index keys: a dimension and the bit shift of its buckets. Ports go in
+# buckets of 64; addresses in /16 and /24 buckets (IPv4) or /16 and /24 of
+# IPv6. Each box is filed under the key that selects the fewest packets.
+_KEYS = ((DPORT, 6), (SPORT, 6), (SRC, 16), (SRC, 8), (DST, 16), (DST, 8))
 _MAX_BUCKETS_PER_ENTRY = 64
 _MAX_BUCKETS_PER_QUERY = 512
 _SEQUENTIAL_LIMIT = 8
 _MAX_DEPTH = 64
+_V6_BUCKETS = 1 << 40  # IPv6 bucket numbers start above every IPv4 one
+
+Key = tuple[str, int]
 
 
-def _bucket_ranges(dim: str, values: IntervalSet) -> Iterator[tuple[int, int]]:
+def _bucket_ranges(key: Key, values: IntervalSet) -> Iterator[tuple[int, int]]:
     """Yield inclusive bucket-number ranges covering ``values``."""
+    dim, shift = key
     for lo, hi in values.bounds:
         if dim in (DPORT, SPORT):
-            yield lo >> 6, hi >> 6
+            yield lo >> shift, hi >> shift
             continue
-        # Addresses: IPv4 /16 buckets, then IPv6 /16 buckets after them.
         if lo < V6_OFFSET:
             top = min(hi, V6_OFFSET - 1)
-            yield lo >> 16, top >> 16
+            yield lo >> shift, top >> shift
         if hi >= V6_OFFSET:
             start = max(lo, V6_OFFSET) - V6_OFFSET
-            yield (1 << 16) + (start >> 112), (1 << 16) + ((hi - V6_OFFSET) >> 112)
+            v6_shift = shift + 96
+            yield (_V6_BUCKETS + (start >> v6_shift),
+                   _V6_BUCKETS + ((hi - V6_OFFSET) >> v6_shift))
 
 
-def _bucket_count(dim: str, values: IntervalSet, limit: int) -> int:
+def _bucket_count(key: Key, values: IntervalSet, limit: int) -> int:
     total = 0
-    for lo, hi in _bucket_ranges(dim, values):
+    for lo, hi in _bucket_ranges(key, values):
         total += hi - lo + 1
         if total > limit:
             return total
@@ -52,13 +59,18 @@ def _bucket_count(dim: str, values: IntervalSet, limit: int) -> int:
 
 
 class BoxIndex(Generic[T]):
-    """Boxes with payloads, retrievable by the boxes they may overlap."""
+    """Boxes with payloads, retrievable by the boxes they may overlap.
+
+    Every box is filed under each key: in the buckets its values cover,
+    or in the key's wide list when it covers too many. A lookup uses the
+    one key where the query box selects the fewest entries, so an entry
+    is returned only if it can overlap the query in that dimension.
+    """
 
     def __init__(self) -> None:
         self.entries: list[tuple[Box, T]] = []
-        self._buckets: dict[str, dict[int, list[int]]] = {dim: {} for dim in _INDEXED}
-        self._by_dim: dict[str, list[int]] = {dim: [] for dim in _INDEXED}
-        self._wide: list[int] = []
+        self._buckets: dict[Key, dict[int, list[int]]] = {key: {} for key in _KEYS}
+        self._wide: dict[Key, list[int]] = {key: [] for key in _KEYS}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -66,45 +78,44 @@ class BoxIndex(Generic[T]):
     def add(self, box: Box, payload: T) -> None:
         seq = len(self.entries)
         self.entries.append((box, payload))
-        best: tuple[int, str] | None = None
-        for dim in _INDEXED:
-            values = box.get(dim)
-            if values is None:
+        for key in _KEYS:
+            values = box.get(key[0])
+            if values is None or _bucket_count(key, values, _MAX_BUCKETS_PER_ENTRY) \
+                    > _MAX_BUCKETS_PER_ENTRY:
+                self._wide[key].append(seq)
                 continue
-            count = _bucket_count(dim, values, _MAX_BUCKETS_PER_ENTRY)
-            if count <= _MAX_BUCKETS_PER_ENTRY and (best is None or count < best[0]):
-                best = (count, dim)
-        if best is None:
-            self._wide.append(seq)
-            return
-        dim = best[1]
-        buckets = self._buckets[dim]
-        values = box.get(dim)
-        assert values is not None
-        for lo, hi in _bucket_ranges(dim, values):
-            for bucket in range(lo, hi + 1):
-                buckets.setdefault(bucket, []).append(seq)
-        self._by_dim[dim].append(seq)
+            buckets = self._buckets[key]
+            for lo, hi in _bucket_ranges(key, values):
+                for bucket in range(lo, hi + 1):
+                    buckets.setdefault(bucket, []).append(seq)
 
-    def overlapping(self, box: Box) -> list[tuple[Box, T]]:
-        """Return the entries that intersect ``box``, in insertion order."""
-        seqs: set[int] = set(self._wide)
-        for dim in _INDEXED:
-            if not self._by_dim[dim]:
-                continue
-            values = box.get(dim)
-            if values is None or _bucket_count(dim, values, _MAX_BUCKETS_PER_QUERY) \
+    def _candidates(self, box: Box) -> Iterable[int]:
+        best: list[list[int]] | None = None
+        best_size = len(self.entries)
+        for key in _KEYS:
+            values = box.get(key[0])
+            if values is None or _bucket_count(key, values, _MAX_BUCKETS_PER_QUERY) \
                     > _MAX_BUCKETS_PER_QUERY:
-                seqs.update(self._by_dim[dim])
                 continue
-            buckets = self._buckets[dim]
-            for lo, hi in _bucket_ranges(dim, values):
+            buckets = self._buckets[key]
+            lists = [self._wide[key]]
+            size = len(self._wide[key])
+            for lo, hi in _bucket_ranges(key, values):
                 for bucket in range(lo, hi + 1):
                     hits = buckets.get(bucket)
                     if hits:
-                        seqs.update(hits)
+                        lists.append(hits)
+                        size += len(hits)
+            if size < best_size:
+                best, best_size = lists, size
+        if best is None:
+            return range(len(self.entries))
+        return sorted(set().union(*best))
+
+    def overlapping(self, box: Box) -> list[tuple[Box, T]]:
+        """Return the entries that intersect ``box``, in insertion order."""
         out = []
-        for seq in sorted(seqs):
+        for seq in self._candidates(box):
             entry = self.entries[seq]
             if box.intersect(entry[0]) is not None:
                 out.append(entry)

@@ -167,6 +167,7 @@ class Engine:
         self.loopback = self.atoms.match(ruleset.loopback)
         self.unknowns: dict[str, Unknown] = {}
         self._policies = {id(c.policy) for c in ruleset.chains.values() if c.policy}
+        self._want_drops = True
         self._compiled: dict[str, list[tuple[Rule, list[Box]]]] = {
             name: [(rule, self._compile(rule)) for rule in chain.rules]
             for name, chain in ruleset.chains.items()
@@ -220,13 +221,16 @@ class Engine:
     def decides(self, hook: str) -> bool:
         return bool(self.ruleset.hooks.get(hook))
 
-    def walk(self, hook: str, boxes: Iterable[Box]) -> list[Outcome]:
+    def walk(self, hook: str, boxes: Iterable[Box], *, drops: bool = True) -> list[Outcome]:
         """Push ``boxes`` through the base chains of ``hook``.
 
         Packets not dropped by any base chain are accepted; the deciding
         rule of an accept is the last accept along the way that the file
-        states (an implicit accept only when there is no other).
+        states (an implicit accept only when there is no other). With
+        ``drops=False`` the packets a base chain's drop policy takes may be
+        left out of the result, which saves computing what falls through.
         """
+        self._want_drops = drops
         pending: list[tuple[list[Box], Rule | None, tuple[Rule, ...]]] = [
             (list(boxes), None, ())
         ]
@@ -285,7 +289,8 @@ class Engine:
     def _run_base(self, chain: Chain, boxes: list[Box]) -> list[_Piece]:
         if chain.policy is None:
             raise EngineError(f"base chain {chain.name} has no policy")
-        pieces = self._run_chain(chain.name, boxes, (chain.name,))
+        need_rest = self._want_drops or chain.policy.action.kind == "accept"
+        pieces = self._run_chain(chain.name, boxes, (chain.name,), rest=need_rest)
         out: list[_Piece] = []
         for piece in pieces:
             if piece.verdict == "return":
@@ -297,7 +302,8 @@ class Engine:
                 out.append(piece)
         return out
 
-    def _run_chain(self, name: str, boxes: list[Box], stack: tuple[str, ...]) -> list[_Piece]:
+    def _run_chain(self, name: str, boxes: list[Box], stack: tuple[str, ...],
+                   rest: bool = True) -> list[_Piece]:
         """Walk one chain; return its pieces, "return" for packets that fall off or RETURN.
 
         Each rule's packets are its match within the chain's input minus what
@@ -330,6 +336,8 @@ class Engine:
                 raise EngineError(f"unsupported action {kind}", rule)
             for box in consumed:
                 consumed_index.add(box, None)
+        if not rest:
+            return out
         remaining = self._reaching(boxes, consumed_index)
         if remaining:
             out.append(_Piece(remaining, "return", None, ()))

@@ -44,7 +44,7 @@ def lab() -> Iterator[Lab]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not TOTALS.rulesets and not TOTALS.rejected:
+    if not TOTALS.rulesets and not TOTALS.rejected and not TOTALS.mutants:
         return
     lines = TOTALS.lines()
     terminalreporter.section("seglint kernel differential")

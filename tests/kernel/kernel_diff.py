@@ -2,7 +2,7 @@
 
 For every probe the engine is asked about the single packet (its box, with
 state NEW and the firewall's interface as input interface) and the kernel
-about the same packet on the wire. An engine answer that depends on an
+about the same packet on the wire. An engine result that depends on an
 unknown condition (several outcomes with different verdicts) is a "may"
 result, which is left out of the comparison and counted as excluded.
 """
@@ -59,6 +59,7 @@ class Totals:
     excluded: int = 0  # the engine's result was "may" (unknown conditions)
     accepted: int = 0  # packets the kernel accepted (the rest it dropped)
     confirmed: int = 0  # witnesses of exposure findings that the kernel let in
+    mutants: dict[str, int] = field(default_factory=dict)  # name -> disagreements
     lost: int = 0
     rejected: list[str] = field(default_factory=list)
     suites: dict[str, list[int]] = field(
@@ -86,6 +87,7 @@ class Totals:
         counts[2] += disagreements
 
     def lines(self) -> list[str]:
+        """Return the summary lines printed at the end of the run."""
         elapsed = time.monotonic() - self.started
         out = [
             f"kernel differential: {self.rulesets} rule sets, {self.packets} packets, "
@@ -103,9 +105,16 @@ class Totals:
             out.append(
                 f"  exposure findings whose witness the kernel let in: {self.confirmed}"
             )
+        if self.mutants:
+            caught = sum(1 for count in self.mutants.values() if count)
+            detail = ", ".join(f"{k} {v}" for k, v in sorted(self.mutants.items()))
+            out.append(
+                f"  engine mutants caught: {caught} of {len(self.mutants)} "
+                f"(disagreements: {detail})"
+            )
         if self.excluded:
             out.append(
-                f"  left out: {self.excluded} packets whose engine answer is 'may'"
+                f"  left out: {self.excluded} packets whose engine result is 'may'"
             )
         if self.lost:
             out.append(f"  lost on the wire: {self.lost} packets")
@@ -143,7 +152,10 @@ def engine_verdict(
     interface: str = "veth0",
     state: str = "new",
 ) -> tuple[str, Rule | None]:
-    """Return the engine's verdict ("accept", "drop" or "may") and deciding rule."""
+    """Return the engine's verdict ("accept", "drop" or "may") and deciding rule.
+
+    The verdict is "none" when no outcome holds the packet (an engine fault).
+    """
     if not engine.decides(hook):
         return "accept", None  # no base chain on the hook: the kernel lets it pass
     names = engine.atoms.match([interface])
@@ -152,6 +164,8 @@ def engine_verdict(
     else:
         box = probe_box(probe, names, state)
     outcomes = engine.walk(hook, [box])
+    if not outcomes:
+        return "none", None  # the engine lost the packet: always a disagreement
     verdicts = {outcome.verdict for outcome in outcomes}
     if len(verdicts) != 1:
         return "may", None

@@ -591,13 +591,13 @@ table inet {PROBE_TABLE} {{
         try:
             sender.stdin.write(data + struct.pack("!I", 0))
             sender.stdin.flush()
-            answer = sender.stdout.readline().decode()
+            reply = sender.stdout.readline().decode()
         except OSError as exc:
             raise LabError(f"the frame sender failed ({exc})") from exc
-        if not answer.startswith("ok "):
+        if not reply.startswith("ok "):
             error = sender.stderr.read().decode() if sender.stderr else ""
-            raise LabError(f"the frame sender failed ({error.strip() or answer!r})")
-        return int(answer.split()[1])
+            raise LabError(f"the frame sender failed ({error.strip() or reply!r})")
+        return int(reply.split()[1])
 
     def _new_batch(self) -> None:
         """Empty the observation sets and move to a fresh conntrack zone."""

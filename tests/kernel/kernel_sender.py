@@ -8,7 +8,7 @@ so they leave through the output hook and the routing table that the mark
 selects.
 
 Both read packets from standard input, each preceded by its length as four
-big-endian bytes. A length of zero ends a batch: the sender answers ``ok N``
+big-endian bytes. A length of zero ends a batch: the sender writes ``ok N``
 on standard output once the batch is out. It imports nothing from seglint
 so that it runs with any Python 3.
 """

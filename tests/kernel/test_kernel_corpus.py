@@ -7,11 +7,12 @@ interface it does not name. Packets: values around the file's addresses and
 ports, one witness per outcome of the engine, and the witness of every
 input-hook finding that ``seglint.api.check`` reports on the file.
 
-What the kernel cannot load is left out and named in the run summary: the
-nat table (seglint does not model address translation, it notes the table
-and moves on, while the kernel would rewrite the probes) and any rule
-iptables-restore refuses. Packets whose engine answer is "may" (an unknown
-match module decides) are left out of the comparison.
+Two things are left out of the kernel's copy and named in the run summary.
+The nat table goes, because seglint does not model address translation (it
+notes the table) while the kernel would rewrite the probes. Any rule that
+iptables-restore rejects goes too. Packets whose engine result is "may" (an
+unknown match module decides) are left out of the comparison. An exposure
+finding's witness must be accepted by the kernel.
 """
 
 from __future__ import annotations

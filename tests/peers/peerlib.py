@@ -32,7 +32,8 @@ def needs(format_id: str) -> pytest.MarkDecorator:
     """Skip a test or a parameter when a format is not importable or registered."""
     return pytest.mark.skipif(
         format_id not in FORMATS,
-        reason=f"format {format_id} is not available (not importable or not registered)",
+        reason=f"format {format_id} is not available (not importable or not "
+        "registered)",
     )
 
 
@@ -51,7 +52,7 @@ def lint(
     targets: Sequence[str] | None = None,
     **options: Any,
 ) -> RunResult:
-    """Write ``files`` below ``tmp_path`` and check ``targets`` (default: the first file)."""
+    """Write ``files`` below ``tmp_path`` and check ``targets`` (default: the first)."""
     for name, content in files.items():
         location = tmp_path / name
         location.parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +81,7 @@ def exposures(result: RunResult) -> list[tuple[str, str, int]]:
 
 
 def one(result: RunResult, rule_id: str, line: int) -> Finding:
-    """Return the single finding of ``rule_id`` at ``line``; fail when there is not one."""
+    """Return the only finding of ``rule_id`` at ``line``; fail if there is none."""
     found = [f for f in result.findings if f.rule_id == rule_id and f.span.line == line]
     assert len(found) == 1, f"expected one {rule_id} at line {line}, got {hits(result)}"
     return found[0]
@@ -92,7 +93,7 @@ def diagnostics(result: RunResult) -> list[tuple[str, str, int]]:
 
 
 def sarif(result: RunResult, root: Path) -> dict[str, Any]:
-    """Return the SARIF log of ``result`` as ``seglint check --format sarif`` writes it."""
+    """Return the SARIF log of ``result`` as ``seglint check --format sarif`` has it."""
     report = RunReport(
         findings=result.findings,
         diagnostics=result.diagnostics,
@@ -116,10 +117,7 @@ def sarif_results(result: RunResult, root: Path) -> list[dict[str, Any]]:
 # --- iptables -----------------------------------------------------------------------
 
 IPTABLES_HEAD = (
-    "*filter\n"
-    ":INPUT DROP [0:0]\n"
-    ":FORWARD DROP [0:0]\n"
-    ":OUTPUT ACCEPT [0:0]\n"
+    "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 )
 IPTABLES_FIRST = 5  # line of the first rule
 
@@ -171,10 +169,12 @@ ASA_HEAD = (
     " ipv6 address 2001:db8:1::1/64\n"
     "!\n"
 )
-ASA_FIRST = 8  # line of the first line after the interface
+ASA_FIRST = 8  # line of the first line after the interface block
 
 
-def asa(*lines: str, group: str = "access-group OUTSIDE_IN in interface outside") -> str:
+def asa(
+    *lines: str, group: str = "access-group OUTSIDE_IN in interface outside"
+) -> str:
     """Return an ASA config with an outside interface, ``lines``, and ``group``."""
     return ASA_HEAD + "".join(f"{line}\n" for line in lines) + f"{group}\n"
 
@@ -205,7 +205,7 @@ IOS_FIRST = 19  # line of the first entry of the ACL a test fills
 
 
 def ios(*entries: str, v6: bool = False, before: str = "") -> str:
-    """Return an IOS config whose inbound ACL of one family holds ``entries``.
+    """Return an IOS config whose inbound ACL of one family contains ``entries``.
 
     ``before`` (object-group definitions) goes right before that ACL, so the
     first entry moves down by its line count.
@@ -230,8 +230,8 @@ def hcl_list(values: Sequence[str]) -> str:
 def aws_sg(*ingress: str) -> str:
     """Return an aws_security_group whose ingress blocks have the given bodies.
 
-    Each body is a list of attribute lines; the first ingress block starts at
-    line 2 and each block takes its body's line count plus 2.
+    Each body is a string of attribute lines. The first ingress block starts
+    at line 2, and each block takes its body's line count plus 2.
     """
     blocks = "".join(f"  ingress {{\n{body}  }}\n" for body in ingress)
     return f'resource "aws_security_group" "node" {{\n{blocks}}}\n'
@@ -358,8 +358,20 @@ def csv_row(
     program: str = "Any",
 ) -> str:
     cells = [
-        name, name, "True", "Inbound", "Any", action, protocol, local_port,
-        "Any", "Any", "Any", remote, program, "Any",
+        name,
+        name,
+        "True",
+        "Inbound",
+        "Any",
+        action,
+        protocol,
+        local_port,
+        "Any",
+        "Any",
+        "Any",
+        remote,
+        program,
+        "Any",
     ]
     return ",".join(f'"{cell}"' for cell in cells) + "\n"
 

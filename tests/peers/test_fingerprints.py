@@ -1,7 +1,7 @@
 """Fingerprints stay the same when lines move and differ between findings.
 
 Without stable ``partialFingerprints`` a SARIF consumer (GitHub code
-scanning, ``--baseline``) sees every finding as new once a line is added
+scanning, ``--baseline``) treats every finding as new once a line is added
 above it. The fingerprint hashes the rule id, the file and what the finding
 means (the rule text and the flow), never the line.
 """
@@ -41,6 +41,7 @@ from peerlib import (  # noqa: E402
     sarif_results,
     windows_csv,
 )
+
 from seglint.report import FINGERPRINT_KEY  # noqa: E402
 
 SQL_IPT = "-A INPUT -p tcp --dport 1433 -j ACCEPT"
@@ -59,37 +60,115 @@ OTHER_SG = (
     "  }\n"
     "}\n\n"
 )
-SQL_ENTRY = {"IpProtocol": "tcp", "FromPort": "1433", "ToPort": "1433",
-             "CidrIp": "0.0.0.0/0"}
-SSH_ENTRY = {"IpProtocol": "tcp", "FromPort": "22", "ToPort": "22",
-             "CidrIp": "10.0.0.0/8"}
+SQL_ENTRY = {
+    "IpProtocol": "tcp",
+    "FromPort": "1433",
+    "ToPort": "1433",
+    "CidrIp": "0.0.0.0/0",
+}
+SSH_ENTRY = {
+    "IpProtocol": "tcp",
+    "FromPort": "22",
+    "ToPort": "22",
+    "CidrIp": "10.0.0.0/8",
+}
 
 # (file name, text, line, text with lines added above the rule, its new line)
 MOVES = [
-    case("iptables", "host.rules", iptables(SQL_IPT), IPTABLES_FIRST,
-         "# moved\n\n" + iptables(SSH_IPT, SQL_IPT), IPTABLES_FIRST + 3, id="iptables"),
-    case("nftables", "host.nft", nft("tcp dport 1433 accept"), NFT_FIRST,
-         "# moved\n" + nft("ip saddr 10.0.0.0/8 tcp dport 22 accept",
-                           "tcp dport 1433 accept"), NFT_FIRST + 2, id="nftables"),
-    case("pf", "pf.conf", pf("pass in proto tcp to any port 1433"), PF_FIRST,
-         "# moved\n" + pf("pass in proto tcp from 10.0.0.0/8 to any port 22",
-                          "pass in proto tcp to any port 1433"), PF_FIRST + 2, id="pf"),
-    case("asa", "edge.asa", asa(SQL_ACL), ASA_FIRST,
-         asa("access-list OUTSIDE_IN remark moved", SSH_ACL, SQL_ACL), ASA_FIRST + 2,
-         id="asa"),
-    case("ios", "edge.ios", ios("permit tcp any any eq 1433"), IOS_FIRST,
-         ios("remark moved", "permit tcp 10.0.0.0 0.255.255.255 any eq 22",
-             "permit tcp any any eq 1433"), IOS_FIRST + 2, id="ios"),
-    case("terraform", "main.tf", aws_sg(SQL_INGRESS), 2, OTHER_SG + aws_sg(SQL_INGRESS),
-         12, id="terraform"),
-    case("cloudformation", "sg.cfn.yaml", cfn(SQL_ENTRY), CFN_FIRST,
-         "# moved\n" + cfn(SSH_ENTRY, SQL_ENTRY), CFN_FIRST + 5, id="cloudformation"),
-    case("windows-firewall", "rules.csv", windows_csv(csv_row("Sql")), CSV_FIRST,
-         windows_csv(csv_row("Ssh", local_port="22", remote="10.0.0.0/8"),
-                     csv_row("Sql")), CSV_FIRST + 1, id="windows-csv"),
-    case("windows-firewall", "rules.txt", netsh(netsh_rule("Sql")), 2,
-         netsh(netsh_rule("Ssh", local_port="22", remote="10.0.0.0/8"),
-               netsh_rule("Sql")), 15, id="windows-netsh"),
+    case(
+        "iptables",
+        "host.rules",
+        iptables(SQL_IPT),
+        IPTABLES_FIRST,
+        "# moved\n\n" + iptables(SSH_IPT, SQL_IPT),
+        IPTABLES_FIRST + 3,
+        id="iptables",
+    ),
+    case(
+        "nftables",
+        "host.nft",
+        nft("tcp dport 1433 accept"),
+        NFT_FIRST,
+        "# moved\n"
+        + nft("ip saddr 10.0.0.0/8 tcp dport 22 accept", "tcp dport 1433 accept"),
+        NFT_FIRST + 2,
+        id="nftables",
+    ),
+    case(
+        "pf",
+        "pf.conf",
+        pf("pass in proto tcp to any port 1433"),
+        PF_FIRST,
+        "# moved\n"
+        + pf(
+            "pass in proto tcp from 10.0.0.0/8 to any port 22",
+            "pass in proto tcp to any port 1433",
+        ),
+        PF_FIRST + 2,
+        id="pf",
+    ),
+    case(
+        "asa",
+        "edge.asa",
+        asa(SQL_ACL),
+        ASA_FIRST,
+        asa("access-list OUTSIDE_IN remark moved", SSH_ACL, SQL_ACL),
+        ASA_FIRST + 2,
+        id="asa",
+    ),
+    case(
+        "ios",
+        "edge.ios",
+        ios("permit tcp any any eq 1433"),
+        IOS_FIRST,
+        ios(
+            "remark moved",
+            "permit tcp 10.0.0.0 0.255.255.255 any eq 22",
+            "permit tcp any any eq 1433",
+        ),
+        IOS_FIRST + 2,
+        id="ios",
+    ),
+    case(
+        "terraform",
+        "main.tf",
+        aws_sg(SQL_INGRESS),
+        2,
+        OTHER_SG + aws_sg(SQL_INGRESS),
+        12,
+        id="terraform",
+    ),
+    case(
+        "cloudformation",
+        "sg.cfn.yaml",
+        cfn(SQL_ENTRY),
+        CFN_FIRST,
+        "# moved\n" + cfn(SSH_ENTRY, SQL_ENTRY),
+        CFN_FIRST + 5,
+        id="cloudformation",
+    ),
+    case(
+        "windows-firewall",
+        "rules.csv",
+        windows_csv(csv_row("Sql")),
+        CSV_FIRST,
+        windows_csv(
+            csv_row("Ssh", local_port="22", remote="10.0.0.0/8"), csv_row("Sql")
+        ),
+        CSV_FIRST + 1,
+        id="windows-csv",
+    ),
+    case(
+        "windows-firewall",
+        "rules.txt",
+        netsh(netsh_rule("Sql")),
+        2,
+        netsh(
+            netsh_rule("Ssh", local_port="22", remote="10.0.0.0/8"), netsh_rule("Sql")
+        ),
+        15,
+        id="windows-netsh",
+    ),
 ]
 
 
@@ -131,21 +210,50 @@ def test_distinct_per_finding(
 
 # Two rules that expose the same port, each a finding of its own.
 TWO_RULES = [
-    case("iptables", "host.rules",
-         iptables("-A INPUT -s 198.51.100.0/24 -p tcp --dport 1433 -j ACCEPT",
-                  "-A INPUT -s 203.0.113.0/24 -p tcp --dport 1433 -j ACCEPT"),
-         IPTABLES_FIRST, IPTABLES_FIRST + 1, id="iptables"),
-    case("terraform", "main.tf",
-         aws_sg(aws_ingress(cidr_blocks='["198.51.100.0/24"]'),
-                aws_ingress(cidr_blocks='["203.0.113.0/24"]')), 2, 8, id="terraform"),
-    case("cloudformation", "sg.cfn.yaml",
-         cfn({**SQL_ENTRY, "CidrIp": "198.51.100.0/24"},
-             {**SQL_ENTRY, "CidrIp": "203.0.113.0/24"}), CFN_FIRST, CFN_FIRST + 4,
-         id="cloudformation"),
-    case("windows-firewall", "rules.csv",
-         windows_csv(csv_row("Sql", remote="198.51.100.0/24"),
-                     csv_row("Sql", remote="203.0.113.0/24")), CSV_FIRST, CSV_FIRST + 1,
-         id="windows-same-name"),
+    case(
+        "iptables",
+        "host.rules",
+        iptables(
+            "-A INPUT -s 198.51.100.0/24 -p tcp --dport 1433 -j ACCEPT",
+            "-A INPUT -s 203.0.113.0/24 -p tcp --dport 1433 -j ACCEPT",
+        ),
+        IPTABLES_FIRST,
+        IPTABLES_FIRST + 1,
+        id="iptables",
+    ),
+    case(
+        "terraform",
+        "main.tf",
+        aws_sg(
+            aws_ingress(cidr_blocks='["198.51.100.0/24"]'),
+            aws_ingress(cidr_blocks='["203.0.113.0/24"]'),
+        ),
+        2,
+        8,
+        id="terraform",
+    ),
+    case(
+        "cloudformation",
+        "sg.cfn.yaml",
+        cfn(
+            {**SQL_ENTRY, "CidrIp": "198.51.100.0/24"},
+            {**SQL_ENTRY, "CidrIp": "203.0.113.0/24"},
+        ),
+        CFN_FIRST,
+        CFN_FIRST + 4,
+        id="cloudformation",
+    ),
+    case(
+        "windows-firewall",
+        "rules.csv",
+        windows_csv(
+            csv_row("Sql", remote="198.51.100.0/24"),
+            csv_row("Sql", remote="203.0.113.0/24"),
+        ),
+        CSV_FIRST,
+        CSV_FIRST + 1,
+        id="windows-same-name",
+    ),
 ]
 
 
@@ -179,8 +287,11 @@ def test_same_rule_other_file_differs(tmp_path: Path) -> None:
 @needs("iptables")
 def test_changed_rule_changes(tmp_path: Path) -> None:
     # Widening the rule is a new finding for a baseline, not the accepted one.
-    before = one(lint(tmp_path / "a", {"host.rules": iptables(SQL_IPT)}),
-                 "SEG204", IPTABLES_FIRST)
+    before = one(
+        lint(tmp_path / "a", {"host.rules": iptables(SQL_IPT)}),
+        "SEG204",
+        IPTABLES_FIRST,
+    )
     wider = iptables("-A INPUT -p tcp --dport 1400:1500 -j ACCEPT")
     after = one(lint(tmp_path / "b", {"host.rules": wider}), "SEG204", IPTABLES_FIRST)
     assert after.fingerprint != before.fingerprint
@@ -189,8 +300,11 @@ def test_changed_rule_changes(tmp_path: Path) -> None:
 @needs("iptables")
 def test_whitespace_change_stable(tmp_path: Path) -> None:
     # Rule.text is normalised for whitespace, so re-indenting keeps the fingerprint.
-    before = one(lint(tmp_path / "a", {"host.rules": iptables(SQL_IPT)}),
-                 "SEG204", IPTABLES_FIRST)
+    before = one(
+        lint(tmp_path / "a", {"host.rules": iptables(SQL_IPT)}),
+        "SEG204",
+        IPTABLES_FIRST,
+    )
     spaced = iptables("-A INPUT  -p tcp   --dport 1433 -j ACCEPT")
     after = one(lint(tmp_path / "b", {"host.rules": spaced}), "SEG204", IPTABLES_FIRST)
     assert after.fingerprint == before.fingerprint

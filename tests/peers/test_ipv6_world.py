@@ -89,38 +89,100 @@ def azure_standalone(world: str) -> str:
 def cases(world: str) -> list[object]:
     """Return (file name, text, line) cases that open tcp/1433 to ``world``."""
     return [
-        case("iptables", "rules.v6",
-             iptables(f"-A INPUT -s {world} -p tcp --dport 1433 -j ACCEPT"),
-             IPTABLES_FIRST, id="ip6tables"),
-        case("nftables", "host.nft", nft(f"ip6 saddr {world} tcp dport 1433 accept"),
-             NFT_FIRST, id="nft-inet"),
-        case("nftables", "host.nft",
-             nft(f"ip6 saddr {world} tcp dport 1433 accept", family="ip6"),
-             NFT_FIRST, id="nft-ip6"),
-        case("pf", "pf.conf", pf(f"pass in inet6 proto tcp from {world} to any port 1433"),
-             PF_FIRST, id="pf"),
-        case("asa", "edge.asa",
-             asa(f"access-list OUTSIDE_IN extended permit tcp {world} any6 eq 1433"),
-             ASA_FIRST, id="asa"),
-        case("ios", "edge.ios", ios(f"permit tcp {world} any eq 1433", v6=True),
-             IOS_FIRST, id="ios"),
-        case("terraform", "main.tf",
-             aws_sg(aws_ingress(ipv6_cidr_blocks=f'["{world}"]')), 2, id="aws-sg"),
-        case("terraform", "main.tf",
-             aws_sg(aws_ingress(cidr_blocks="[]", ipv6_cidr_blocks=f'["{world}"]')), 2,
-             id="aws-sg-empty-v4"),
+        case(
+            "iptables",
+            "rules.v6",
+            iptables(f"-A INPUT -s {world} -p tcp --dport 1433 -j ACCEPT"),
+            IPTABLES_FIRST,
+            id="ip6tables",
+        ),
+        case(
+            "nftables",
+            "host.nft",
+            nft(f"ip6 saddr {world} tcp dport 1433 accept"),
+            NFT_FIRST,
+            id="nft-inet",
+        ),
+        case(
+            "nftables",
+            "host.nft",
+            nft(f"ip6 saddr {world} tcp dport 1433 accept", family="ip6"),
+            NFT_FIRST,
+            id="nft-ip6",
+        ),
+        case(
+            "pf",
+            "pf.conf",
+            pf(f"pass in inet6 proto tcp from {world} to any port 1433"),
+            PF_FIRST,
+            id="pf",
+        ),
+        case(
+            "asa",
+            "edge.asa",
+            asa(f"access-list OUTSIDE_IN extended permit tcp {world} any6 eq 1433"),
+            ASA_FIRST,
+            id="asa",
+        ),
+        case(
+            "ios",
+            "edge.ios",
+            ios(f"permit tcp {world} any eq 1433", v6=True),
+            IOS_FIRST,
+            id="ios",
+        ),
+        case(
+            "terraform",
+            "main.tf",
+            aws_sg(aws_ingress(ipv6_cidr_blocks=f'["{world}"]')),
+            2,
+            id="aws-sg",
+        ),
+        case(
+            "terraform",
+            "main.tf",
+            aws_sg(aws_ingress(cidr_blocks="[]", ipv6_cidr_blocks=f'["{world}"]')),
+            2,
+            id="aws-sg-empty-v4",
+        ),
         case("terraform", "main.tf", sg_rule(world), 1, id="aws-sg-rule"),
         case("terraform", "main.tf", vpc_rule(world), 1, id="aws-vpc-rule"),
         case("terraform", "main.tf", azure_standalone(world), 1, id="azure-rule"),
-        case("terraform", "main.tf",
-             gcp_firewall("sql", sources=f'source_ranges = ["{world}"]'), 1, id="gcp"),
-        case("cloudformation", "sg.cfn.yaml",
-             cfn({"IpProtocol": "tcp", "FromPort": "1433", "ToPort": "1433",
-                  "CidrIpv6": f'"{world}"'}), CFN_FIRST, id="cfn"),
-        case("windows-firewall", "rules.csv", windows_csv(csv_row("Sql", remote=world)),
-             CSV_FIRST, id="windows-csv"),
-        case("windows-firewall", "rules.txt", netsh(netsh_rule("Sql", remote=world)), 2,
-             id="windows-netsh"),
+        case(
+            "terraform",
+            "main.tf",
+            gcp_firewall("sql", sources=f'source_ranges = ["{world}"]'),
+            1,
+            id="gcp",
+        ),
+        case(
+            "cloudformation",
+            "sg.cfn.yaml",
+            cfn(
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": "1433",
+                    "ToPort": "1433",
+                    "CidrIpv6": f'"{world}"',
+                }
+            ),
+            CFN_FIRST,
+            id="cfn",
+        ),
+        case(
+            "windows-firewall",
+            "rules.csv",
+            windows_csv(csv_row("Sql", remote=world)),
+            CSV_FIRST,
+            id="windows-csv",
+        ),
+        case(
+            "windows-firewall",
+            "rules.txt",
+            netsh(netsh_rule("Sql", remote=world)),
+            2,
+            id="windows-netsh",
+        ),
     ]
 
 
@@ -153,16 +215,34 @@ def test_world_v6_witness(
 
 # The keyword forms of "any IPv6 address".
 KEYWORDS = [
-    case("pf", "pf.conf", pf("pass in inet6 proto tcp from any to any port 1433"),
-         PF_FIRST, id="pf-inet6-any"),
-    case("asa", "edge.asa",
-         asa("access-list OUTSIDE_IN extended permit tcp any6 any6 eq 1433"),
-         ASA_FIRST, id="asa-any6"),
-    case("ios", "edge.ios", ios("permit tcp any any eq 1433", v6=True), IOS_FIRST,
-         id="ios-ipv6-any"),
-    case("iptables", "rules.v6",
-         IP6TABLES_HEADER + iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT"),
-         IPTABLES_FIRST + 1, id="ip6tables-no-source"),
+    case(
+        "pf",
+        "pf.conf",
+        pf("pass in inet6 proto tcp from any to any port 1433"),
+        PF_FIRST,
+        id="pf-inet6-any",
+    ),
+    case(
+        "asa",
+        "edge.asa",
+        asa("access-list OUTSIDE_IN extended permit tcp any6 any6 eq 1433"),
+        ASA_FIRST,
+        id="asa-any6",
+    ),
+    case(
+        "ios",
+        "edge.ios",
+        ios("permit tcp any any eq 1433", v6=True),
+        IOS_FIRST,
+        id="ios-ipv6-any",
+    ),
+    case(
+        "iptables",
+        "rules.v6",
+        IP6TABLES_HEADER + iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT"),
+        IPTABLES_FIRST + 1,
+        id="ip6tables-no-source",
+    ),
 ]
 
 
@@ -176,7 +256,9 @@ def test_any_v6_keyword(tmp_path: Path, name: str, text: str, line: int) -> None
 @needs("terraform")
 def test_v4_private_v6_world(tmp_path: Path) -> None:
     # The IPv4 list being private must not hide the IPv6 list of the same block.
-    text = aws_sg(aws_ingress(cidr_blocks='["10.0.0.0/8"]', ipv6_cidr_blocks='["::/0"]'))
+    text = aws_sg(
+        aws_ingress(cidr_blocks='["10.0.0.0/8"]', ipv6_cidr_blocks='["::/0"]')
+    )
     result = lint(tmp_path, {"main.tf": text})
     assert exposures(result) == [("SEG204", "main.tf", 2)]
     assert one(result, "SEG204", 2).witness.family == 6  # type: ignore[union-attr]
@@ -193,6 +275,7 @@ def test_nft_table_family(tmp_path: Path, family: str, expected: int) -> None:
     witness = one(result, "SEG204", NFT_FIRST).witness
     assert witness is not None
     assert witness.family == expected
+
 
 @needs("iptables")
 def test_rules_v6_name_is_v6(tmp_path: Path) -> None:

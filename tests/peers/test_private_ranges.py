@@ -3,7 +3,9 @@
 seglint's rule (README, Configuration): everything outside ``trusted`` is the
 internet, and ``trusted`` defaults to RFC 1918, fc00::/7 and loopback.
 Link-local sources (169.254.0.0/16, fe80::/10) are never an exposure because
-they are never routed. Shared address space (100.64.0.0/10, RFC 6598) is
+they are never routed, and neither are martian sources (multicast, limited
+broadcast, 0.0.0.0/8), because the kernel drops them before the filter.
+Shared address space (100.64.0.0/10, RFC 6598) is
 outside the defaults, so it is untrusted unless the configuration trusts it.
 """
 
@@ -75,14 +77,34 @@ def cloud_cases(source: str) -> list[object]:
     field = "ipv6_cidr_blocks" if ":" in source else "cidr_blocks"
     cfn_field = "CidrIpv6" if ":" in source else "CidrIp"
     return [
-        case("terraform", "main.tf", aws_sg(aws_ingress(**{field: f'["{source}"]'})), 2,
-             id=f"aws-{source}"),
-        case("terraform", "main.tf",
-             gcp_firewall("sql", sources=f'source_ranges = ["{source}"]'), 1,
-             id=f"gcp-{source}"),
-        case("cloudformation", "sg.cfn.yaml",
-             cfn({"IpProtocol": "tcp", "FromPort": "1433", "ToPort": "1433",
-                  cfn_field: f'"{source}"'}), CFN_FIRST, id=f"cfn-{source}"),
+        case(
+            "terraform",
+            "main.tf",
+            aws_sg(aws_ingress(**{field: f'["{source}"]'})),
+            2,
+            id=f"aws-{source}",
+        ),
+        case(
+            "terraform",
+            "main.tf",
+            gcp_firewall("sql", sources=f'source_ranges = ["{source}"]'),
+            1,
+            id=f"gcp-{source}",
+        ),
+        case(
+            "cloudformation",
+            "sg.cfn.yaml",
+            cfn(
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": "1433",
+                    "ToPort": "1433",
+                    cfn_field: f'"{source}"',
+                }
+            ),
+            CFN_FIRST,
+            id=f"cfn-{source}",
+        ),
     ]
 
 

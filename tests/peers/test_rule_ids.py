@@ -41,6 +41,7 @@ from peerlib import (  # noqa: E402
     sarif,
     windows_csv,
 )
+
 from seglint import __version__  # noqa: E402
 from seglint.api import RunResult, check  # noqa: E402
 from seglint.report import FORMATTERS, RunReport  # noqa: E402
@@ -88,32 +89,92 @@ PORTS = [
 
 
 def cfn_entry(port: str) -> dict[str, str]:
-    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": "0.0.0.0/0"}
+    return {
+        "IpProtocol": "tcp",
+        "FromPort": port,
+        "ToPort": port,
+        "CidrIp": "0.0.0.0/0",
+    }
 
 
 # (file name, text, line of the first rule, lines per rule)
 FORMAT_CASES = [
-    case("iptables", "host.rules",
-         iptables(*(f"-A INPUT -p tcp --dport {p} -j ACCEPT" for _, p in PORTS)),
-         IPTABLES_FIRST, 1, id="iptables"),
-    case("nftables", "host.nft", nft(*(f"tcp dport {p} accept" for _, p in PORTS)),
-         NFT_FIRST, 1, id="nftables"),
-    case("pf", "pf.conf", pf(*(f"pass in proto tcp to any port {p}" for _, p in PORTS)),
-         PF_FIRST, 1, id="pf"),
-    case("asa", "edge.asa",
-         asa(*(f"access-list OUTSIDE_IN extended permit tcp any any eq {p}"
-               for _, p in PORTS)), ASA_FIRST, 1, id="asa"),
-    case("ios", "edge.ios", ios(*(f"permit tcp any any eq {p}" for _, p in PORTS)),
-         IOS_FIRST, 1, id="ios"),
-    case("terraform", "main.tf",
-         aws_sg(*(aws_ingress(from_port=int(p), to_port=int(p),
-                              cidr_blocks='["0.0.0.0/0"]') for _, p in PORTS)),
-         2, 6, id="terraform"),
-    case("cloudformation", "sg.cfn.yaml", cfn(*(cfn_entry(p) for _, p in PORTS)),
-         CFN_FIRST, 4, id="cloudformation"),
-    case("windows-firewall", "rules.csv",
-         windows_csv(*(csv_row(f"Open {p}", local_port=p) for _, p in PORTS)),
-         CSV_FIRST, 1, id="windows-csv"),
+    case(
+        "iptables",
+        "host.rules",
+        iptables(*(f"-A INPUT -p tcp --dport {p} -j ACCEPT" for _, p in PORTS)),
+        IPTABLES_FIRST,
+        1,
+        id="iptables",
+    ),
+    case(
+        "nftables",
+        "host.nft",
+        nft(*(f"tcp dport {p} accept" for _, p in PORTS)),
+        NFT_FIRST,
+        1,
+        id="nftables",
+    ),
+    case(
+        "pf",
+        "pf.conf",
+        pf(*(f"pass in proto tcp to any port {p}" for _, p in PORTS)),
+        PF_FIRST,
+        1,
+        id="pf",
+    ),
+    case(
+        "asa",
+        "edge.asa",
+        asa(
+            *(
+                f"access-list OUTSIDE_IN extended permit tcp any any eq {p}"
+                for _, p in PORTS
+            )
+        ),
+        ASA_FIRST,
+        1,
+        id="asa",
+    ),
+    case(
+        "ios",
+        "edge.ios",
+        ios(*(f"permit tcp any any eq {p}" for _, p in PORTS)),
+        IOS_FIRST,
+        1,
+        id="ios",
+    ),
+    case(
+        "terraform",
+        "main.tf",
+        aws_sg(
+            *(
+                aws_ingress(
+                    from_port=int(p), to_port=int(p), cidr_blocks='["0.0.0.0/0"]'
+                )
+                for _, p in PORTS
+            )
+        ),
+        2,
+        6,
+        id="terraform",
+    ),
+    case(
+        "cloudformation",
+        "sg.cfn.yaml",
+        cfn(*(cfn_entry(p) for _, p in PORTS)),
+        CFN_FIRST,
+        4,
+        id="cloudformation",
+    ),
+    case(
+        "windows-firewall",
+        "rules.csv",
+        windows_csv(*(csv_row(f"Open {p}", local_port=p) for _, p in PORTS)),
+        CSV_FIRST,
+        1,
+        id="windows-csv",
+    ),
 ]
 
 
@@ -148,7 +209,9 @@ def test_each_port_own_id(
 ) -> None:
     result = lint(tmp_path, {name: text})
     exposed = [(f.rule_id, f.span.line) for f in result.findings if f.rule_id[3] == "2"]
-    assert exposed == [(rule_id, first + i * step) for i, (rule_id, _) in enumerate(PORTS)]
+    assert exposed == [
+        (rule_id, first + i * step) for i, (rule_id, _) in enumerate(PORTS)
+    ]
 
 
 @pytest.mark.parametrize(("name", "text", "first", "step"), FORMAT_CASES)
@@ -166,14 +229,18 @@ def test_sarif_rule_ids(
 
 @needs("iptables")
 def test_text_names_rule(tmp_path: Path) -> None:
-    result = lint(tmp_path, {"host.rules": iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT")})
+    result = lint(
+        tmp_path, {"host.rules": iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT")}
+    )
     lines = render("text", result, tmp_path).splitlines()
     assert lines[0].startswith("host.rules:5:1: error SEG204 sql-exposed: tcp/1433 ")
 
 
 @needs("iptables")
 def test_json_names_rule(tmp_path: Path) -> None:
-    result = lint(tmp_path, {"host.rules": iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT")})
+    result = lint(
+        tmp_path, {"host.rules": iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT")}
+    )
     items = json.loads(render("json", result, tmp_path))
     assert [(i["ruleId"], i["name"], i["path"], i["line"]) for i in items] == [
         ("SEG204", "sql-exposed", "host.rules", IPTABLES_FIRST)
@@ -182,7 +249,9 @@ def test_json_names_rule(tmp_path: Path) -> None:
 
 @needs("iptables")
 def test_github_names_rule(tmp_path: Path) -> None:
-    result = lint(tmp_path, {"host.rules": iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT")})
+    result = lint(
+        tmp_path, {"host.rules": iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT")}
+    )
     first = render("github", result, tmp_path).splitlines()[0]
     assert first.startswith("::error file=host.rules,line=5,")
     assert "title=SEG204 sql-exposed::" in first
@@ -193,8 +262,13 @@ def test_unsupported_has_own_id(tmp_path: Path) -> None:
     text = iptables("-A INPUT -p tcp --dport 1433 -m limit --limit 5/min -j ACCEPT")
     result = lint(tmp_path, {"host.rules": text})
     run = sarif(result, tmp_path)["runs"][0]
-    ids = [(item["ruleId"], item["locations"][0]["physicalLocation"]["region"]["startLine"])
-           for item in run["results"]]
+    ids = [
+        (
+            item["ruleId"],
+            item["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for item in run["results"]
+    ]
     assert ids == [("SEG204", IPTABLES_FIRST), ("SEG902", IPTABLES_FIRST)]
 
 
@@ -202,6 +276,9 @@ def test_unsupported_has_own_id(tmp_path: Path) -> None:
 def test_parse_error_has_own_id(tmp_path: Path) -> None:
     result = lint(tmp_path, {"pf.conf": "pass in frm any\n"})
     invocation = sarif(result, tmp_path)["runs"][0]["invocations"][0]
-    ids = [n["descriptor"]["id"] for n in invocation["toolExecutionNotifications"]
-           if "descriptor" in n]
+    ids = [
+        n["descriptor"]["id"]
+        for n in invocation["toolExecutionNotifications"]
+        if "descriptor" in n
+    ]
     assert ids == ["SEG901"]

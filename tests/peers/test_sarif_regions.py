@@ -1,10 +1,11 @@
 """SARIF regions point at real lines, never below line 1, for every kind of location.
 
 GitHub rejects a SARIF upload with a region line below 1. Pinning such a
-line to 1 hides the bug, so these tests also check the finding's own span:
-a chain policy, an implicit default (AWS default deny, pf default pass, ASA
-and IOS implicit deny, Windows profile default, GCP and Azure default rules)
-and a parse error at line 1 each carry the line a user should look at.
+line to 1 hides the bug, so these tests also check the finding's own span.
+Each of these carries the line a user should look at: a chain policy, an
+implicit default (AWS default deny, pf default pass, ASA and IOS implicit
+deny, Windows profile default, GCP and Azure default rules) and a parse
+error at line 1.
 """
 
 from __future__ import annotations
@@ -89,33 +90,119 @@ GCP_SSH = gcp_firewall("ssh", ports=["22"], sources='source_ranges = ["10.0.0.0/
 # (files, config, rule id, file, line): the finding sits on a policy line or on
 # the location of an implicit default.
 DEFAULTS = [
-    case("iptables", {"host.rules": iptables().replace(":INPUT DROP", ":INPUT ACCEPT")},
-         None, "SEG204", "host.rules", 2, id="iptables-policy-accept"),
-    case("iptables", {"host.rules": iptables()}, NODE_CONFIG, "SEG101", "host.rules", 2,
-         id="iptables-policy-drop"),
-    case("nftables", {"host.nft": nft(policy="accept")}, None, "SEG204", "host.nft", 3,
-         id="nft-policy-accept"),
-    case("nftables",
-         {"host.nft": nft().replace(" policy drop;", "")}, None, "SEG204", "host.nft", 3,
-         id="nft-no-policy"),
-    case("pf", {"pf.conf": "set skip on lo\npass out all\n"}, None, "SEG204", "pf.conf",
-         1, id="pf-default-pass"),
+    case(
+        "iptables",
+        {"host.rules": iptables().replace(":INPUT DROP", ":INPUT ACCEPT")},
+        None,
+        "SEG204",
+        "host.rules",
+        2,
+        id="iptables-policy-accept",
+    ),
+    case(
+        "iptables",
+        {"host.rules": iptables()},
+        NODE_CONFIG,
+        "SEG101",
+        "host.rules",
+        2,
+        id="iptables-policy-drop",
+    ),
+    case(
+        "nftables",
+        {"host.nft": nft(policy="accept")},
+        None,
+        "SEG204",
+        "host.nft",
+        3,
+        id="nft-policy-accept",
+    ),
+    case(
+        "nftables",
+        {"host.nft": nft().replace(" policy drop;", "")},
+        None,
+        "SEG204",
+        "host.nft",
+        3,
+        id="nft-no-policy",
+    ),
+    case(
+        "pf",
+        {"pf.conf": "set skip on lo\npass out all\n"},
+        None,
+        "SEG204",
+        "pf.conf",
+        1,
+        id="pf-default-pass",
+    ),
     case("pf", {"pf.conf": ""}, None, "SEG204", "pf.conf", 1, id="pf-empty-file"),
-    case("terraform", {"main.tf": AWS_EMPTY}, NODE_CONFIG, "SEG101", "main.tf", 1,
-         id="aws-default-deny"),
-    case("terraform", {"main.tf": GCP_SSH}, NODE_CONFIG, "SEG101", "main.tf", 1,
-         id="gcp-implied-deny"),
-    case("terraform", {"main.tf": azure_nsg()}, NODE_CONFIG, "SEG101", "main.tf", 1,
-         id="azure-deny-all-inbound"),
-    case("cloudformation", {"sg.cfn.yaml": CFN_EMPTY}, NODE_CONFIG, "SEG101",
-         "sg.cfn.yaml", 2, id="cfn-default-deny"),
-    case("asa", {"edge.asa": ASA_EDGE}, EDGE_CONFIG, "SEG101", "edge.asa", 14,
-         id="asa-implicit-deny"),
-    case("ios", {"edge.ios": IOS_EDGE}, IOS_CONFIG, "SEG101", "edge.ios", 11,
-         id="ios-implicit-deny"),
-    case("windows-firewall",
-         {"rules.csv": windows_csv(csv_row("Ssh", local_port="22", remote="10.0.0.0/8"))},
-         NODE_CONFIG, "SEG101", "rules.csv", 1, id="windows-default-block"),
+    case(
+        "terraform",
+        {"main.tf": AWS_EMPTY},
+        NODE_CONFIG,
+        "SEG101",
+        "main.tf",
+        1,
+        id="aws-default-deny",
+    ),
+    case(
+        "terraform",
+        {"main.tf": GCP_SSH},
+        NODE_CONFIG,
+        "SEG101",
+        "main.tf",
+        1,
+        id="gcp-implied-deny",
+    ),
+    case(
+        "terraform",
+        {"main.tf": azure_nsg()},
+        NODE_CONFIG,
+        "SEG101",
+        "main.tf",
+        1,
+        id="azure-deny-all-inbound",
+    ),
+    case(
+        "cloudformation",
+        {"sg.cfn.yaml": CFN_EMPTY},
+        NODE_CONFIG,
+        "SEG101",
+        "sg.cfn.yaml",
+        2,
+        id="cfn-default-deny",
+    ),
+    case(
+        "asa",
+        {"edge.asa": ASA_EDGE},
+        EDGE_CONFIG,
+        "SEG101",
+        "edge.asa",
+        14,
+        id="asa-implicit-deny",
+    ),
+    case(
+        "ios",
+        {"edge.ios": IOS_EDGE},
+        IOS_CONFIG,
+        "SEG101",
+        "edge.ios",
+        11,
+        id="ios-implicit-deny",
+    ),
+    case(
+        "windows-firewall",
+        {
+            "rules.csv": windows_csv(
+                csv_row("Ssh", local_port="22", remote="10.0.0.0/8")
+            )
+        },
+        NODE_CONFIG,
+        "SEG101",
+        "rules.csv",
+        1,
+        id="windows-default-block",
+    ),
 ]
 
 
@@ -180,7 +267,10 @@ def test_sarif_region_is_span(
     result = lint(tmp_path, files, config=config)
     log = sarif(result, tmp_path)
     located = [
-        (item["ruleId"], item["locations"][0]["physicalLocation"]["region"]["startLine"])
+        (
+            item["ruleId"],
+            item["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
         for item in log["runs"][0]["results"]
     ]
     assert (rule_id, line) in located
@@ -196,8 +286,13 @@ PARSE_ERRORS = [
     case("iptables", "rules.v4", "-A INPUT --bogus\n", 1, id="iptables"),
     case("nftables", "host.nft", "}\n", 1, id="nft"),
     case("asa", "edge.asa", "access-list X extended permit tcp any\n", 1, id="asa"),
-    case("terraform", "main.tf", 'resource "aws_security_group" "x" {', 1,
-         id="terraform-no-newline"),
+    case(
+        "terraform",
+        "main.tf",
+        'resource "aws_security_group" "x" {',
+        1,
+        id="terraform-no-newline",
+    ),
     case("windows-firewall", "rules.csv", windows_csv('"x"\n'), 2, id="windows-csv"),
 ]
 
@@ -231,6 +326,8 @@ def test_valid_against_schema(
     path: str,
     line: int,
 ) -> None:
-    schema = json.loads((shared / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    schema = json.loads(
+        (shared / "sarif-schema-2.1.0.json").read_text(encoding="utf-8")
+    )
     log = sarif(lint(tmp_path, files, config=config), tmp_path)
     jsonschema.validators.validator_for(schema)(schema).validate(log)

@@ -48,43 +48,104 @@ resource "aws_security_group" "sql" {
 
 # (files, files to check, expected SEG204 locations)
 INCLUDES = [
-    case("pf", {"pf.conf": 'block in all\nanchor "sql"\n'
-                           'load anchor "sql" from "anchors/sql.conf"\n',
-                "anchors/sql.conf": SQL_PF},
-         ["pf.conf"], [("anchors/sql.conf", 3)], id="pf-load-anchor"),
-    case("pf", {"pf.conf": 'block in all\nanchor "outer"\n'
-                           'load anchor "outer" from "outer.conf"\n',
-                "outer.conf": 'anchor "inner"\nload anchor "inner" from "inner.conf"\n',
-                "inner.conf": SQL_PF},
-         ["pf.conf"], [("inner.conf", 3)], id="pf-nested-anchor"),
-    case("pf", {"pf.conf": 'block in all\ninclude "sql.pf"\n', "sql.pf": SQL_PF},
-         ["pf.conf"], [("sql.pf", 3)], id="pf-include"),
-    case("pf", {"pf.conf": 'block in all\nanchor "sql" {\n  # sql\n'
-                           "  pass in proto tcp to any port 1433\n}\n"},
-         ["pf.conf"], [("pf.conf", 4)], id="pf-inline-anchor"),
-    case("nftables", {"host.nft": "table inet filter {\n  chain input {\n"
-                                  "    type filter hook input priority 0; policy drop;\n"
-                                  '    include "sql.inc"\n  }\n}\n',
-                      "sql.inc": "# sql\n\ntcp dport 1433 accept\n"},
-         ["host.nft"], [("sql.inc", 3)], id="nft-include-in-chain"),
-    case("nftables", {"main.nft": 'include "conf.d/sql.nft"\n',
-                      "conf.d/sql.nft": "# sql\ntable inet filter {\n  chain input {\n"
-                                        "    type filter hook input priority 0; "
-                                        "policy drop;\n"
-                                        "    tcp dport 1433 accept\n  }\n}\n"},
-         ["main.nft"], [("conf.d/sql.nft", 5)], id="nft-include-table"),
-    case("nftables", {"host.nft": "table inet filter {\n  chain input {\n"
-                                  "    type filter hook input priority 0; policy drop;\n"
-                                  '    include "rules.d/*.nft"\n  }\n}\n',
-                      "rules.d/a.nft": "# a\ntcp dport 1433 accept\n",
-                      "rules.d/b.nft": "# b\n\n\ntcp dport 1433 accept\n"},
-         ["host.nft"], [("rules.d/a.nft", 2)], id="nft-include-glob"),
-    case("terraform", {"main.tf": 'module "sql" {\n  source = "./modules/sql"\n}\n',
-                       "modules/sql/main.tf": SQL_SG},
-         ["."], [("modules/sql/main.tf", 4)], id="terraform-module-folder"),
-    case("terraform", {"variables.tf": 'variable "port" {\n  default = 1433\n}\n',
-                       "sg.tf": SQL_SG.replace("= 1433", "= var.port")},
-         ["."], [("sg.tf", 4)], id="terraform-other-file-of-module"),
+    case(
+        "pf",
+        {
+            "pf.conf": 'block in all\nanchor "sql"\n'
+            'load anchor "sql" from "anchors/sql.conf"\n',
+            "anchors/sql.conf": SQL_PF,
+        },
+        ["pf.conf"],
+        [("anchors/sql.conf", 3)],
+        id="pf-load-anchor",
+    ),
+    case(
+        "pf",
+        {
+            "pf.conf": 'block in all\nanchor "outer"\n'
+            'load anchor "outer" from "outer.conf"\n',
+            "outer.conf": 'anchor "inner"\nload anchor "inner" from "inner.conf"\n',
+            "inner.conf": SQL_PF,
+        },
+        ["pf.conf"],
+        [("inner.conf", 3)],
+        id="pf-nested-anchor",
+    ),
+    case(
+        "pf",
+        {"pf.conf": 'block in all\ninclude "sql.pf"\n', "sql.pf": SQL_PF},
+        ["pf.conf"],
+        [("sql.pf", 3)],
+        id="pf-include",
+    ),
+    case(
+        "pf",
+        {
+            "pf.conf": 'block in all\nanchor "sql" {\n  # sql\n'
+            "  pass in proto tcp to any port 1433\n}\n"
+        },
+        ["pf.conf"],
+        [("pf.conf", 4)],
+        id="pf-inline-anchor",
+    ),
+    case(
+        "nftables",
+        {
+            "host.nft": "table inet filter {\n  chain input {\n"
+            "    type filter hook input priority 0; policy drop;\n"
+            '    include "sql.inc"\n  }\n}\n',
+            "sql.inc": "# sql\n\ntcp dport 1433 accept\n",
+        },
+        ["host.nft"],
+        [("sql.inc", 3)],
+        id="nft-include-in-chain",
+    ),
+    case(
+        "nftables",
+        {
+            "main.nft": 'include "conf.d/sql.nft"\n',
+            "conf.d/sql.nft": "# sql\ntable inet filter {\n  chain input {\n"
+            "    type filter hook input priority 0; "
+            "policy drop;\n"
+            "    tcp dport 1433 accept\n  }\n}\n",
+        },
+        ["main.nft"],
+        [("conf.d/sql.nft", 5)],
+        id="nft-include-table",
+    ),
+    case(
+        "nftables",
+        {
+            "host.nft": "table inet filter {\n  chain input {\n"
+            "    type filter hook input priority 0; policy drop;\n"
+            '    include "rules.d/*.nft"\n  }\n}\n',
+            "rules.d/a.nft": "# a\ntcp dport 1433 accept\n",
+            "rules.d/b.nft": "# b\n\n\ntcp dport 1433 accept\n",
+        },
+        ["host.nft"],
+        [("rules.d/a.nft", 2)],
+        id="nft-include-glob",
+    ),
+    case(
+        "terraform",
+        {
+            "main.tf": 'module "sql" {\n  source = "./modules/sql"\n}\n',
+            "modules/sql/main.tf": SQL_SG,
+        },
+        ["."],
+        [("modules/sql/main.tf", 4)],
+        id="terraform-module-folder",
+    ),
+    case(
+        "terraform",
+        {
+            "variables.tf": 'variable "port" {\n  default = 1433\n}\n',
+            "sg.tf": SQL_SG.replace("= 1433", "= var.port"),
+        },
+        ["."],
+        [("sg.tf", 4)],
+        id="terraform-other-file-of-module",
+    ),
 ]
 
 
@@ -105,8 +166,8 @@ def test_nft_glob_second_file(tmp_path: Path) -> None:
     # The second included file opens NetBIOS; it is reported in that file.
     files = {
         "host.nft": "table inet filter {\n  chain input {\n"
-                    "    type filter hook input priority 0; policy drop;\n"
-                    '    include "rules.d/*.nft"\n  }\n}\n',
+        "    type filter hook input priority 0; policy drop;\n"
+        '    include "rules.d/*.nft"\n  }\n}\n',
         "rules.d/a.nft": "# a\ntcp dport 1433 accept\n",
         "rules.d/b.nft": "# b\n\n\ntcp dport 139 accept\n",
     }
@@ -209,7 +270,13 @@ table inet filter {
   }
 }
 """
-PF_CONTINUED = 'ext_if = "em0"\n\nblock in all\npass in on $ext_if proto tcp \\\n  to any port 1433\n'
+PF_CONTINUED = """\
+ext_if = "em0"
+
+block in all
+pass in on $ext_if proto tcp \\
+  to any port 1433
+"""
 
 # (file name, text, line of the rule)
 MULTILINE = [
@@ -218,16 +285,32 @@ MULTILINE = [
     case("cloudformation", "sg.cfn.json", CFN_JSON, 10, id="cfn-json"),
     case("nftables", "host.nft", NFT_MULTILINE, 14, id="nft-set-and-continuation"),
     case("pf", "pf.conf", PF_CONTINUED, 4, id="pf-continuation"),
-    case("iptables", "host.rules",
-         "# generated\n\n" + iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT"),
-         IPTABLES_FIRST + 2, id="iptables-comments"),
-    case("asa", "edge.asa",
-         asa("access-list OUTSIDE_IN remark sql from anywhere",
-             "access-list OUTSIDE_IN extended permit tcp any any eq 1433"),
-         ASA_FIRST + 1, id="asa-remark"),
-    case("windows-firewall", "rules.txt",
-         netsh(netsh_rule("Ssh", local_port="22", remote="10.0.0.0/8"),
-               netsh_rule("Sql")), 15, id="windows-netsh-second-block"),
+    case(
+        "iptables",
+        "host.rules",
+        "# generated\n\n" + iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT"),
+        IPTABLES_FIRST + 2,
+        id="iptables-comments",
+    ),
+    case(
+        "asa",
+        "edge.asa",
+        asa(
+            "access-list OUTSIDE_IN remark sql from anywhere",
+            "access-list OUTSIDE_IN extended permit tcp any any eq 1433",
+        ),
+        ASA_FIRST + 1,
+        id="asa-remark",
+    ),
+    case(
+        "windows-firewall",
+        "rules.txt",
+        netsh(
+            netsh_rule("Ssh", local_port="22", remote="10.0.0.0/8"), netsh_rule("Sql")
+        ),
+        15,
+        id="windows-netsh-second-block",
+    ),
 ]
 
 
@@ -273,17 +356,41 @@ NETSH_TWO_RULES = netsh(
 
 # (file name, bytes, line of the SEG204 rule)
 ENCODINGS = [
-    case("windows-firewall", "rules.csv", CSV_TWO_ROWS.encode("utf-16"), CSV_FIRST + 1,
-         id="csv-utf16"),
-    case("windows-firewall", "rules.csv", CSV_TWO_ROWS.encode("utf-8"), CSV_FIRST + 1,
-         id="csv-utf8"),
-    case("windows-firewall", "rules.txt", NETSH_TWO_RULES.encode("utf-16"), 15,
-         id="netsh-utf16"),
-    case("windows-firewall", "rules.txt", NETSH_TWO_RULES.encode("utf-8-sig"), 15,
-         id="netsh-utf8-bom"),
-    case("iptables", "host.rules",
-         iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT").encode("utf-8-sig"),
-         IPTABLES_FIRST, id="iptables-utf8-bom"),
+    case(
+        "windows-firewall",
+        "rules.csv",
+        CSV_TWO_ROWS.encode("utf-16"),
+        CSV_FIRST + 1,
+        id="csv-utf16",
+    ),
+    case(
+        "windows-firewall",
+        "rules.csv",
+        CSV_TWO_ROWS.encode("utf-8"),
+        CSV_FIRST + 1,
+        id="csv-utf8",
+    ),
+    case(
+        "windows-firewall",
+        "rules.txt",
+        NETSH_TWO_RULES.encode("utf-16"),
+        15,
+        id="netsh-utf16",
+    ),
+    case(
+        "windows-firewall",
+        "rules.txt",
+        NETSH_TWO_RULES.encode("utf-8-sig"),
+        15,
+        id="netsh-utf8-bom",
+    ),
+    case(
+        "iptables",
+        "host.rules",
+        iptables("-A INPUT -p tcp --dport 1433 -j ACCEPT").encode("utf-8-sig"),
+        IPTABLES_FIRST,
+        id="iptables-utf8-bom",
+    ),
 ]
 
 

@@ -3,7 +3,7 @@
 A checker that returns early on the first source kind it meets (``self =
 true``, a security group id, a network tag, a private CIDR) passes a rule
 that also lets in the internet. Each case puts an internet source next to
-another kind in one rule; the exposure must be a definite finding at that
+another kind in one rule. The exposure must be a definite finding at that
 rule's line, with a witness from the internet source.
 """
 
@@ -64,66 +64,178 @@ resource "aws_security_group_rule" "sql" {{
 
 # (file name, text, line of the rule, network the witness source is in)
 CASES = [
-    case("terraform", "main.tf",
-         aws_sg(aws_ingress(self="true", cidr_blocks=f'["{PUBLIC}/32"]')), 2, PUBLIC_NET,
-         id="aws-self-and-cidr"),
-    case("terraform", "main.tf",
-         aws_sg(aws_ingress(cidr_blocks=f'["{PUBLIC}/32"]', self="true")), 2, PUBLIC_NET,
-         id="aws-cidr-and-self"),
-    case("terraform", "main.tf",
-         aws_sg(aws_ingress(security_groups='["sg-0123456789abcdef0"]',
-                            cidr_blocks=f'["{PUBLIC}/32"]')), 2, PUBLIC_NET,
-         id="aws-group-and-cidr"),
-    case("terraform", "main.tf",
-         aws_sg(aws_ingress(prefix_list_ids='["pl-12345678"]',
-                            cidr_blocks=f'["{PUBLIC}/32"]')), 2, PUBLIC_NET,
-         id="aws-prefix-list-and-cidr"),
-    case("terraform", "main.tf",
-         aws_sg(aws_ingress(cidr_blocks='["10.0.0.0/8"]',
-                            ipv6_cidr_blocks='["2001:db8:7::/48"]')), 2, "2001:db8:7::/48",
-         id="aws-private-v4-and-public-v6"),
-    case("terraform", "main.tf", SG_RULE_SELF, 1, PUBLIC_NET, id="aws-sg-rule-self-and-cidr"),
-    case("terraform", "main.tf",
-         gcp_firewall("sql", sources=f'source_tags = ["app"]\n  source_ranges = '
-                                     f'["{PUBLIC}/32"]'), 1, PUBLIC_NET,
-         id="gcp-tags-and-ranges"),
-    case("terraform", "main.tf",
-         azure_nsg(azure_rule("sql", 100, source='source_address_prefixes    = '
-                                                 f'["10.0.0.0/8", "{PUBLIC}/32"]')),
-         AZURE_FIRST, PUBLIC_NET, id="azure-private-and-public"),
-    case("cloudformation", "sg.cfn.yaml",
-         cfn({**TCP_1433, "CidrIp": f"{PUBLIC}/32"},
-             {**TCP_1433, "SourceSecurityGroupId": "sg-0123456789abcdef0"}),
-         CFN_FIRST, PUBLIC_NET, id="cfn-cidr-then-group"),
-    case("cloudformation", "sg.cfn.yaml",
-         cfn({**TCP_1433, "SourceSecurityGroupId": "sg-0123456789abcdef0"},
-             {**TCP_1433, "CidrIp": f"{PUBLIC}/32"}),
-         CFN_FIRST + 4, PUBLIC_NET, id="cfn-group-then-cidr"),
-    case("iptables", "host.rules",
-         iptables(f"-A INPUT -s 10.0.0.5,{PUBLIC} -p tcp --dport 1433 -j ACCEPT"),
-         IPTABLES_FIRST, PUBLIC_NET, id="iptables-source-list"),
-    case("nftables", "host.nft",
-         nft(f"ip saddr {{ 10.0.0.0/8, {PUBLIC} }} tcp dport 1433 accept"),
-         NFT_FIRST, PUBLIC_NET, id="nft-anonymous-set"),
-    case("pf", "pf.conf",
-         pf(f"pass in proto tcp from {{ 10.0.0.0/8, {PUBLIC} }} to any port 1433"),
-         PF_FIRST, PUBLIC_NET, id="pf-list"),
-    case("pf", "pf.conf",
-         "table <inside> { 10.0.0.0/8 }\n"
-         + pf(f"pass in proto tcp from {{ <inside>, {PUBLIC} }} to any port 1433"),
-         PF_FIRST + 1, PUBLIC_NET, id="pf-table-and-address"),
-    case("asa", "edge.asa",
-         asa("object-group network SRC", " network-object 10.0.0.0 255.0.0.0",
-             f" network-object host {PUBLIC}",
-             "access-list OUTSIDE_IN extended permit tcp object-group SRC any eq 1433"),
-         ASA_FIRST + 3, PUBLIC_NET, id="asa-network-group"),
-    case("ios", "edge.ios",
-         ios("permit tcp object-group SRC any eq 1433",
-             before=f"object-group network SRC\n 10.0.0.0 255.0.0.0\n host {PUBLIC}\n"),
-         IOS_FIRST + 3, PUBLIC_NET, id="ios-network-group"),
-    case("windows-firewall", "rules.csv",
-         windows_csv(csv_row("Sql", remote=f"LocalSubnet,{PUBLIC}")), CSV_FIRST, PUBLIC_NET,
-         id="windows-keyword-and-address"),
+    case(
+        "terraform",
+        "main.tf",
+        aws_sg(aws_ingress(self="true", cidr_blocks=f'["{PUBLIC}/32"]')),
+        2,
+        PUBLIC_NET,
+        id="aws-self-and-cidr",
+    ),
+    case(
+        "terraform",
+        "main.tf",
+        aws_sg(aws_ingress(cidr_blocks=f'["{PUBLIC}/32"]', self="true")),
+        2,
+        PUBLIC_NET,
+        id="aws-cidr-and-self",
+    ),
+    case(
+        "terraform",
+        "main.tf",
+        aws_sg(
+            aws_ingress(
+                security_groups='["sg-0123456789abcdef0"]',
+                cidr_blocks=f'["{PUBLIC}/32"]',
+            )
+        ),
+        2,
+        PUBLIC_NET,
+        id="aws-group-and-cidr",
+    ),
+    case(
+        "terraform",
+        "main.tf",
+        aws_sg(
+            aws_ingress(
+                prefix_list_ids='["pl-12345678"]', cidr_blocks=f'["{PUBLIC}/32"]'
+            )
+        ),
+        2,
+        PUBLIC_NET,
+        id="aws-prefix-list-and-cidr",
+    ),
+    case(
+        "terraform",
+        "main.tf",
+        aws_sg(
+            aws_ingress(
+                cidr_blocks='["10.0.0.0/8"]', ipv6_cidr_blocks='["2001:db8:7::/48"]'
+            )
+        ),
+        2,
+        "2001:db8:7::/48",
+        id="aws-private-v4-and-public-v6",
+    ),
+    case(
+        "terraform",
+        "main.tf",
+        SG_RULE_SELF,
+        1,
+        PUBLIC_NET,
+        id="aws-sg-rule-self-and-cidr",
+    ),
+    case(
+        "terraform",
+        "main.tf",
+        gcp_firewall(
+            "sql", sources=f'source_tags = ["app"]\n  source_ranges = ["{PUBLIC}/32"]'
+        ),
+        1,
+        PUBLIC_NET,
+        id="gcp-tags-and-ranges",
+    ),
+    case(
+        "terraform",
+        "main.tf",
+        azure_nsg(
+            azure_rule(
+                "sql",
+                100,
+                source=f'source_address_prefixes    = ["10.0.0.0/8", "{PUBLIC}/32"]',
+            )
+        ),
+        AZURE_FIRST,
+        PUBLIC_NET,
+        id="azure-private-and-public",
+    ),
+    case(
+        "cloudformation",
+        "sg.cfn.yaml",
+        cfn(
+            {**TCP_1433, "CidrIp": f"{PUBLIC}/32"},
+            {**TCP_1433, "SourceSecurityGroupId": "sg-0123456789abcdef0"},
+        ),
+        CFN_FIRST,
+        PUBLIC_NET,
+        id="cfn-cidr-then-group",
+    ),
+    case(
+        "cloudformation",
+        "sg.cfn.yaml",
+        cfn(
+            {**TCP_1433, "SourceSecurityGroupId": "sg-0123456789abcdef0"},
+            {**TCP_1433, "CidrIp": f"{PUBLIC}/32"},
+        ),
+        CFN_FIRST + 4,
+        PUBLIC_NET,
+        id="cfn-group-then-cidr",
+    ),
+    case(
+        "iptables",
+        "host.rules",
+        iptables(f"-A INPUT -s 10.0.0.5,{PUBLIC} -p tcp --dport 1433 -j ACCEPT"),
+        IPTABLES_FIRST,
+        PUBLIC_NET,
+        id="iptables-source-list",
+    ),
+    case(
+        "nftables",
+        "host.nft",
+        nft(f"ip saddr {{ 10.0.0.0/8, {PUBLIC} }} tcp dport 1433 accept"),
+        NFT_FIRST,
+        PUBLIC_NET,
+        id="nft-anonymous-set",
+    ),
+    case(
+        "pf",
+        "pf.conf",
+        pf(f"pass in proto tcp from {{ 10.0.0.0/8, {PUBLIC} }} to any port 1433"),
+        PF_FIRST,
+        PUBLIC_NET,
+        id="pf-list",
+    ),
+    case(
+        "pf",
+        "pf.conf",
+        "table <inside> { 10.0.0.0/8 }\n"
+        + pf(f"pass in proto tcp from {{ <inside>, {PUBLIC} }} to any port 1433"),
+        PF_FIRST + 1,
+        PUBLIC_NET,
+        id="pf-table-and-address",
+    ),
+    case(
+        "asa",
+        "edge.asa",
+        asa(
+            "object-group network SRC",
+            " network-object 10.0.0.0 255.0.0.0",
+            f" network-object host {PUBLIC}",
+            "access-list OUTSIDE_IN extended permit tcp object-group SRC any eq 1433",
+        ),
+        ASA_FIRST + 3,
+        PUBLIC_NET,
+        id="asa-network-group",
+    ),
+    case(
+        "ios",
+        "edge.ios",
+        ios(
+            "permit tcp object-group SRC any eq 1433",
+            before=f"object-group network SRC\n 10.0.0.0 255.0.0.0\n host {PUBLIC}\n",
+        ),
+        IOS_FIRST + 3,
+        PUBLIC_NET,
+        id="ios-network-group",
+    ),
+    case(
+        "windows-firewall",
+        "rules.csv",
+        windows_csv(csv_row("Sql", remote=f"LocalSubnet,{PUBLIC}")),
+        CSV_FIRST,
+        PUBLIC_NET,
+        id="windows-keyword-and-address",
+    ),
 ]
 
 
