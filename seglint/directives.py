@@ -16,9 +16,10 @@ DIRECTIVE_LINES = 20
 _COMMENT = r"(?:#|!|//|;|REM\b)"
 _DIRECTIVE = re.compile(_COMMENT + r"\s*seglint:\s*(host|zones)\s*=\s*([\w.-]+)")
 _DISABLE = re.compile(
-    _COMMENT + r"\s*seglint:\s*disable\s*=\s*([A-Za-z0-9_,\s-]+?)"
-    r"(?:\s+reason\s*=\s*\"([^\"]*)\")?\s*$"
+    r"(?:" + _COMMENT + r"|/\*)\s*seglint:\s*disable\s*=\s*([A-Za-z0-9_,\s-]+?)"
+    r"(?:\s+reason\s*=\s*\"([^\"]*)\")?\s*(?:\*/\s*)?$"
 )
+_ANY_SEGLINT = re.compile(r"(?:" + _COMMENT + r"|/\*)\s*seglint:")
 
 
 @dataclass(frozen=True)
@@ -47,4 +48,19 @@ def suppressions(text: str) -> list[Suppression]:
             continue
         ids = tuple(part.strip().upper() for part in match.group(1).split(",") if part.strip())
         out.append(Suppression(number, match.start() + 1, ids, match.group(2) or ""))
+    return out
+
+
+def malformed(text: str) -> list[tuple[int, int]]:
+    """Return (line, column) of ``seglint:`` comments that are neither directive nor suppression.
+
+    Such a comment looks like a suppression to its author but does nothing,
+    so it is reported rather than ignored.
+    """
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _ANY_SEGLINT.search(line)
+        if match is None or _DISABLE.search(line) or _DIRECTIVE.search(line):
+            continue
+        out.append((number, match.start() + 1))
     return out

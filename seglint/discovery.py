@@ -42,7 +42,8 @@ def _read_head(location: Path) -> str:
         return text
     if b"\x00" in data:
         return ""
-    return data.decode("utf-8", errors="replace")
+    # Export-Csv -Encoding UTF8 in Windows PowerShell 5.1 writes a UTF-8 BOM.
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def choose_format(location: Path, formats: Iterable[Any]) -> Any | None:

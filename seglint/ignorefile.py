@@ -279,6 +279,7 @@ class Suppressor:
         self.cwd = cwd
         self.today = today or datetime.date.today()
         self.checked = tuple(texts)
+        self.malformed = {path: directives.malformed(text) for path, text in texts.items()}
         self.inline: dict[str, list[directives.Suppression]] = {}
         if inline:
             self.inline = {
@@ -320,6 +321,12 @@ class Suppressor:
         entries of the others.
         """
         found: list[SuppressionWarning] = []
+        for path, positions in sorted(self.malformed.items()):
+            for line, column in positions:
+                found.append(SuppressionWarning(
+                    'unrecognised seglint comment (expected "seglint: disable=RULE '
+                    'reason=\\"...\\"" or "seglint: host=ROLE"); it suppresses nothing',
+                    Span(path, line, column)))
         for path, entries in sorted(self.inline.items()):
             for entry in entries:
                 for rule_id in entry.rule_ids:

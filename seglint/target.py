@@ -59,6 +59,7 @@ class Party:
     values: IntervalSet
     configured: bool
     entries: tuple[IntervalSet, ...] = ()
+    internet: bool = False  # the addresses outside the trusted networks
 
     def families(self) -> set[int]:
         return family_of(self.values)
@@ -86,13 +87,13 @@ class Target:
         if role == "any":
             return Party("any address", ADDR_ALL, False)
         if role == "internet":
-            return Party("the internet", self.untrusted, False)
+            return Party("the internet", self.untrusted, False, internet=True)
         configured = self.config.roles.get(role)
         if configured is not None and configured.configured:
             entries = tuple(addresses([entry]) for entry in configured.entries)
             return Party(role, configured.values, True, entries)
         if role in INTERNET_ROLES:
-            return Party(f"{role} (the internet)", self.untrusted, False)
+            return Party(f"{role} (the internet)", self.untrusted, False, internet=True)
         return Party(role, ADDR_ALL, False)
 
     def host_party(self) -> Party:

@@ -75,6 +75,7 @@ class Loader:
         self.files = files
         self.tables: dict[tuple[str, str], TableModel] = {}
         self.diagnostics: list[Diagnostic] = []
+        self.flush_span: Span | None = None
         self._includes: list[Path] = []
         self._order = itertools.count()
 
@@ -82,7 +83,7 @@ class Loader:
         tree = parse_tree(source.text, source.path)
         self._includes.append(source.location.resolve())
         self._top_level(tree, _File(source), Scope())
-        return Model(self.tables, self.diagnostics)
+        return Model(self.tables, self.diagnostics, self.flush_span)
 
     # -- top level ---------------------------------------------------------------
 
@@ -236,6 +237,8 @@ class Loader:
             return
         names = [unquote(str(t)) for t in tree.children[1:] if isinstance(t, Token)]
         family = names[0] if names else None
+        if family is None:
+            self.flush_span = tree_span(tree, file.path)
         for key in list(self.tables):
             if family is None or key[0] == family:
                 del self.tables[key]

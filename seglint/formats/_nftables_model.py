@@ -68,6 +68,8 @@ class Model:
 
     tables: dict[tuple[str, str], TableModel]
     diagnostics: list[Diagnostic]
+    # The last "flush ruleset": the file then holds the whole ruleset.
+    flush_span: Span | None = None
 
 
 class Scope:

@@ -407,6 +407,9 @@ def _syntax_error(
 
 def parse_hcl(text: str, path: str) -> HclFile:
     """Parse a Terraform or tfvars file; raise ParseError with a line and column."""
+    # Terraform reads CRLF files; dropping the CR before LF keeps every line
+    # and column, since the CR is the last character of its line.
+    text = text.replace("\r\n", "\n")
     scan = prepass(text, path)
     index = LineIndex(text)
     # pyhcl2's comment terminals need a newline after them, so end with one.

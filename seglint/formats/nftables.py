@@ -123,6 +123,15 @@ def build_ruleset(path: str, model: Model) -> Ruleset:
             names.extend(chain_id for _, _, chain_id in sorted(stages.get(stage, [])))
         if names:
             hooks[ir_hook] = tuple(names)
+        elif model.flush_span is not None and ir_hook in ("input", "output", "forward"):
+            # After "flush ruleset" the file is the whole ruleset, and a hook
+            # with no base chain accepts every packet in the kernel.
+            chain_id = f"(no {ir_hook} chain)"
+            policy = Rule(model.flush_span, (), Action("accept"), "flush ruleset",
+                          label=f"no base chain on the {ir_hook} hook after flush ruleset")
+            chains[chain_id] = Chain(chain_id, (), policy)
+            hooks[ir_hook] = (chain_id,)
+            families |= {4, 6}
 
     return Ruleset(
         path=path,

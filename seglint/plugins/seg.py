@@ -109,13 +109,14 @@ class SegPolicy:
             if source_role == target.host_role:
                 paths.append(("output", target.host_party(), target.party(destination_role)))
             return paths
-        src, dst = target.party(source_role), target.party(destination_role)
-        # A side that may be anywhere may not cross this firewall at all.
-        for party, role in ((src, source_role), (dst, destination_role)):
-            if not party.configured and role != "any" and not party.label.endswith("(the internet)"):
+        # Through a network firewall, "any address" (the nodes' web access)
+        # means the internet; another role left out may be on either side,
+        # so whether its flow crosses this firewall is unknown.
+        src, dst = (target.party("internet") if role == "any" else target.party(role)
+                    for role in (source_role, destination_role))
+        for party in (src, dst):
+            if not party.configured and not party.internet:
                 return []
-        if destination_role == "any" or source_role == "any":
-            return []
         return [("forward", src, dst)]
 
     def _check_flow(self, req: Requirement, target: Target, source_role: str,
@@ -257,9 +258,14 @@ class SegPolicy:
         for other in self.requirements:
             if not other.applies_to_version(target.config.version):
                 continue
+            destination = None
             if other.kind == "exposure" and other.rule_id in req.except_rules:
-                if self._exposure_destinations(other, target) is None:
+                party = self._exposure_destinations(other, target)
+                if party is None:
                     continue
+                # Only where the other rule checks it: 443 on the Array
+                # Manager is SEG206's, 443 on a node stays SEG208's.
+                destination = party.values
             elif other.kind == "required" and req.except_required:
                 inbound_here = role in other.destinations if role else \
                     any(r in SEG_ROLES for r in other.destinations)
@@ -268,7 +274,10 @@ class SegPolicy:
             else:
                 continue
             protocols = IntervalSet((p, p) for p in other.protocols)
-            boxes.append(Box.of({PROTO: protocols, DPORT: other.ports}))
+            dims = {PROTO: protocols, DPORT: other.ports}
+            if destination is not None:
+                dims[DST] = destination
+            boxes.append(Box.of(dims))
         return boxes
 
     def _exposure_finding(self, req: Requirement, target: Target, item: Decided, src: Party,

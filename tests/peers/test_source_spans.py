@@ -334,11 +334,6 @@ def test_crlf_same_line(tmp_path: Path, name: str, text: str, line: int) -> None
 
 
 @needs("terraform")
-@pytest.mark.xfail(
-    strict=True,
-    reason="a .tf file with CRLF line endings fails with SEG901 (unexpected '\\r' at "
-    "line 1) although Terraform reads it",
-)
 def test_terraform_crlf(tmp_path: Path) -> None:
     result = lint(tmp_path, {"main.tf": TF_HEREDOC.replace("\n", "\r\n").encode()})
     assert diagnostics(result) == []
@@ -402,12 +397,6 @@ def test_encoding_same_line(tmp_path: Path, name: str, data: bytes, line: int) -
 
 
 @needs("windows-firewall")
-@pytest.mark.xfail(
-    strict=True,
-    reason="format detection reads the file head without removing a UTF-8 byte "
-    "order mark, so a CSV export with one (Windows PowerShell 5.1 Export-Csv "
-    "-Encoding UTF8) is skipped as 'not a rule file of a known format'",
-)
 def test_csv_utf8_bom(tmp_path: Path) -> None:
     result = lint(tmp_path, {"rules.csv": CSV_TWO_ROWS.encode("utf-8-sig")})
     assert hits(result, "SEG204") == [("SEG204", "rules.csv", CSV_FIRST + 1)]

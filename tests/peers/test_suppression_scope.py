@@ -338,11 +338,6 @@ MALFORMED = [
 
 @needs("iptables")
 @pytest.mark.parametrize("comment", MALFORMED)
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 'seglint:' comment that the suppression pattern does not match is "
-    "ignored without a warning, so the user believes the finding is suppressed",
-)
 def test_malformed_reported(tmp_path: Path, comment: str) -> None:
     text = iptables(comment, "-A INPUT -p tcp --dport 1433 -j ACCEPT")
     result = lint(tmp_path, {"host.rules": text})
@@ -350,11 +345,6 @@ def test_malformed_reported(tmp_path: Path, comment: str) -> None:
 
 
 @needs("terraform")
-@pytest.mark.xfail(
-    strict=True,
-    reason="an HCL block comment /* seglint: disable=... */ is neither applied nor "
-    "reported, because the pattern requires the line to end after the reason",
-)
 def test_hcl_block_comment(tmp_path: Path) -> None:
     result = lint(tmp_path, {"main.tf": tf_two(f"/* {DISABLE} */")})
     assert sql_state(result) == [(3, "inSource"), (9, "")]
