@@ -1490,7 +1490,22 @@ def test_flush_ruleset_clears_earlier_tables(tmp_path: Path) -> None:
         table inet new { chain c { type filter hook input priority 0; }; }
         """,
     )
-    assert list(found.chains) == ["inet new/c"]
+    assert [name for name in found.chains if not name.startswith("(")] == ["inet new/c"]
+    assert found.hooks["input"] == ("inet new/c",)
+
+
+def test_flush_ruleset_without_input_chain_accepts(tmp_path: Path) -> None:
+    found = parse(
+        tmp_path,
+        """
+        flush ruleset
+        table inet f { chain fw { type filter hook forward priority 0; policy drop; }; }
+        """,
+    )
+    assert found.hooks["input"] == ("(no input chain)",)
+    policy = found.chains["(no input chain)"].policy
+    assert policy is not None
+    assert (policy.action.kind, policy.span.line) == ("accept", 1)
 
 
 def test_flush_ruleset_family(tmp_path: Path) -> None:
