@@ -156,6 +156,12 @@ class _Run:
 
     def _missing_or_unknown(self, path: Path) -> None:
         shown = display_path(path, self.cwd) if path.exists() else str(path)
+        if path.is_symlink() and path.exists():
+            self.result.diagnostics.append(Diagnostic(
+                "SEG901", f"refusing to follow symlink {path} to {path.resolve()} "
+                "(outside the checked tree); name the target instead",
+                Span(str(path), 1), "error"))
+            return
         if not path.exists():
             self.result.diagnostics.append(Diagnostic(
                 "SEG901", f"file or directory not found ({path})", Span(shown, 1), "error"))
@@ -272,13 +278,18 @@ class _Run:
     def _apply_settings(self, config: Config, paths: list[Path],
                         known_rules: set[str]) -> None:
         kept: list[Finding] = []
-        seen: set[tuple[str, str, int, int]] = set()
+        seen: set[tuple[str, str, int, int, str]] = set()
         fingerprints: dict[str, int] = {}
         suppressor = ignorefile.Suppressor(
             self.texts, self._ignore_file(config, paths, known_rules),
             inline=self.options.inline_suppressions, cwd=self.cwd)
-        for finding in sorted(self.result.findings, key=lambda f: f.sort_key()):
-            key = (finding.rule_id, finding.span.path, finding.span.line, finding.span.column)
+        for finding in sorted(self.result.findings, key=lambda f: (*f.sort_key(), f.may)):
+            # One finding per rule and place, the definite one first. SEG208
+            # findings at one place with other ports (rules expanded from one
+            # Terraform dynamic block) are kept apart.
+            key = (finding.rule_id, finding.span.path, finding.span.line, finding.span.column,
+                   str(finding.properties.get("ports", "")) if finding.rule_id == "SEG208"
+                   else "")
             if key in seen:
                 continue
             seen.add(key)

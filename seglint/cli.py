@@ -100,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return _check(args) if args.command == "check" else _diff(args)
+    except BrokenPipeError:
+        # The reader (head, less) went away; exit quietly as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print("seglint: interrupted", file=sys.stderr)
         return 130
@@ -216,6 +220,8 @@ def _write_report(args: argparse.Namespace, result: RunResult, findings: list[Fi
         else:
             _render(args.format, report, warnings, sys.stdout,
                     color=_use_color(args.color, sys.stdout), quiet=args.quiet)
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         print(f"seglint: failed to write the report ({exc.filename or args.output}: "
               f"{exc.strerror or exc})", file=sys.stderr)

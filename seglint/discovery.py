@@ -81,6 +81,10 @@ def discover(paths: Iterable[Path], formats: Iterable[Any]) -> Iterator[Candidat
     """
     formats = list(formats)
     for path in paths:
+        if path.is_dir() and path.is_symlink() and \
+                not _inside(path, path.absolute().parent.resolve()):
+            yield path
+            continue
         if path.is_dir():
             root = path.resolve()
             for directory, subdirs, files in os.walk(path, followlinks=False):
@@ -93,6 +97,10 @@ def discover(paths: Iterable[Path], formats: Iterable[Any]) -> Iterator[Candidat
                     if fmt is not None:
                         yield Candidate(location, root, fmt, explicit=False)
         else:
+            if path.is_symlink() and not _inside(path, path.parent.resolve()):
+                # Following it would read a file outside the checked tree.
+                yield path
+                continue
             fmt = choose_format(path, formats) if path.is_file() else None
             if fmt is None:
                 yield path

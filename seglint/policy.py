@@ -114,7 +114,7 @@ def load_policy_data() -> PolicyData:
             except_required=bool(entry.get("except-required")),
             row=rows[entry["row"]],
         ))
-    row_of = {req.rule_id: req.row for req in requirements}
+    row_of = {req.rule_id: req.row for req in requirements if req.row}
     rules = []
     for rule_id, meta in sorted(data["rules"].items()):
         rules.append(RuleMeta(

@@ -49,9 +49,11 @@ def _role_examples(party: Party) -> list[int]:
     return out
 
 
-def _port_text(values: IntervalSet) -> str:
-    parts = [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in values.bounds[:4]]
-    if len(values.bounds) > 4:
+def _port_text(values: IntervalSet, limit: int = 4) -> str:
+    """Render ports; messages show ``limit`` ranges, properties all of them (limit 0)."""
+    shown = values.bounds[:limit] if limit else values.bounds
+    parts = [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in shown]
+    if len(shown) < len(values.bounds):
         parts.append("...")
     return ",".join(parts)
 
@@ -186,6 +188,7 @@ class SegPolicy:
             message = f"{flow} {verb} ({_describe(item.rule)})"
         if witness.iif or witness.oif:
             message += self._interface_note(witness, hook)
+        message += _profile_note(target)
         return self._finding(req.rule_id, message, item, witness, may,
                              (hook, req.flow_text(), src.label, dst.label,
                               "reply" if item.reply else "new"))
@@ -294,8 +297,10 @@ class SegPolicy:
         message = f"{flow} on {label} {verb} from {origin} ({_describe(item.rule)})"
         if witness.iif or witness.oif:
             message += self._interface_note(witness, hook)
-        return self._finding(req.rule_id, message, item, witness, may,
-                             (hook, flow, label))
+        message += _profile_note(target)
+        finding = self._finding(req.rule_id, message, item, witness, may, (hook, flow, label))
+        finding.properties["ports"] = _decided_flow(item, witness, limit=0)
+        return finding
 
     # --- shadowed rules ------------------------------------------------------------------
 
@@ -309,7 +314,8 @@ class SegPolicy:
             else:
                 first = shadow.covering[0]
                 differs = any(c.action.kind != rule.action.kind for c in shadow.covering)
-                message = (f"rule never decides a packet: rules evaluated before it cover it "
+                message = (f"rule never decides a packet: other rules decide every packet "
+                           f"it matches "
                            f"({_describe(first)} at line {first.span.line}"
                            f"{' and others' if len(shadow.covering) > 1 else ''})")
                 if differs:
@@ -322,9 +328,17 @@ class SegPolicy:
     # --- helpers -------------------------------------------------------------------------
 
     def _witness(self, target: Target, box: Box, src: Party, dst: Party) -> Packet:
+        # A documentation address that is one of the user's own hosts would
+        # make a confusing "internet" witness, so those are left out.
+        taken = IntervalSet()
+        for role in target.config.roles.values():
+            if role.configured:
+                taken = taken.union(role.values)
+        sources = [v for v in _values(SOURCE_EXAMPLES) if v not in taken]
+        destinations = [v for v in _values(DESTINATION_EXAMPLES) if v not in taken]
         prefer = {
-            SRC: _role_examples(src) + _values(SOURCE_EXAMPLES),
-            DST: _role_examples(dst) + _values(DESTINATION_EXAMPLES),
+            SRC: _role_examples(src) + sources,
+            DST: _role_examples(dst) + destinations,
         }
         return target.engine.witness(box, prefer)
 
@@ -363,7 +377,7 @@ class SegPolicy:
         )
 
 
-def _decided_flow(item: Decided, witness: Packet) -> str:
+def _decided_flow(item: Decided, witness: Packet, limit: int = 4) -> str:
     """Name the protocols and ports the rule decided, not the whole row.
 
     The witness's protocol comes first; tcp and udp are named when the
@@ -379,8 +393,15 @@ def _decided_flow(item: Decided, witness: Packet) -> str:
             if proto_values is None or protocol in proto_values:
                 ports = ports.union(piece.get(DPORT) or ALL_PORTS)
         if ports:
-            parts.append(f"{names.get(protocol, str(protocol))}/{_port_text(ports)}")
+            parts.append(f"{names.get(protocol, str(protocol))}/{_port_text(ports, limit)}")
     return " and ".join(parts)
+
+
+def _profile_note(target: Target) -> str:
+    """Name the Windows Firewall profile a finding belongs to."""
+    if target.ruleset.format == "windows-firewall" and target.ruleset.name:
+        return f" in the {target.ruleset.name} profile"
+    return ""
 
 
 def _describe(rule: Rule) -> str:

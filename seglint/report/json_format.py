@@ -6,15 +6,21 @@ import json
 from typing import Any, TextIO
 
 from seglint.findings import Finding
-from seglint.report.base import RunReport, sorted_findings
+from seglint.ir import Diagnostic
+from seglint.report.base import (
+    DIAGNOSTIC_NAMES,
+    RunReport,
+    sorted_diagnostics,
+    sorted_findings,
+)
 
 
 class JsonFormatter:
     """A JSON list with one object per finding, suppressed ones included.
 
     ``endLine`` and ``endColumn`` are inclusive, as in the source span.
-    Diagnostics are not part of the list, because the exit code and the
-    SARIF output carry them.
+    Parse and configuration errors (SEG901, SEG903) are in the list too,
+    so a script that reads only the JSON sees a file that was not checked.
     """
 
     name = "json"
@@ -30,6 +36,7 @@ class JsonFormatter:
         objects = [
             finding_object(finding) for finding in sorted_findings(report.findings)
         ]
+        objects += [diagnostic_object(d) for d in sorted_diagnostics(report.diagnostics)]
         json.dump(objects, stream, indent=2, ensure_ascii=False)
         stream.write("\n")
 
@@ -54,4 +61,26 @@ def finding_object(finding: Finding) -> dict[str, Any]:
             {"path": step.span.path, "line": step.span.line, "message": step.message}
             for step in finding.related
         ],
+        "properties": {k: v for k, v in finding.properties.items() if k != "witness"},
+    }
+
+
+def diagnostic_object(diagnostic: Diagnostic) -> dict[str, Any]:
+    span = diagnostic.span
+    return {
+        "ruleId": diagnostic.rule_id,
+        "name": DIAGNOSTIC_NAMES.get(diagnostic.rule_id, ""),
+        "level": "error",
+        "message": diagnostic.message,
+        "path": span.path,
+        "line": span.line,
+        "column": span.column,
+        "endLine": span.end_line,
+        "endColumn": span.end_column,
+        "witness": None,
+        "may": False,
+        "fingerprint": None,
+        "suppressed": False,
+        "related": [],
+        "properties": {},
     }

@@ -84,7 +84,17 @@ def test_finding_object_fields() -> None:
                 "message": "rule that accepts port 1433 earlier",
             }
         ],
+        "properties": {},
     }
+
+
+def test_parse_errors_are_in_the_list() -> None:
+    from seglint.ir import Diagnostic, Span
+    from seglint.report.json_format import diagnostic_object
+
+    data = diagnostic_object(Diagnostic("SEG901", "unexpected token", Span("a.tf", 2, 17)))
+    assert (data["ruleId"], data["level"], data["path"], data["line"], data["column"]) == (
+        "SEG901", "error", "a.tf", 2, 17)
 
 
 def test_witness_null_when_absent() -> None:
