@@ -15,7 +15,17 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Generic, TypeVar
 
-from seglint.space import DPORT, DST, SPORT, SRC, V6_OFFSET, Box, IntervalSet, Universe
+from seglint.space import (
+    DPORT,
+    DST,
+    SPORT,
+    SRC,
+    V6_OFFSET,
+    Box,
+    IntervalSet,
+    Universe,
+    subtract_all,
+)
 
 T = TypeVar("T")
 
@@ -140,10 +150,10 @@ def subtract_many(box: Box, cuts: Iterable[Box], universe: Universe, depth: int 
     if any(_covers(c, box, universe) for c in relevant):
         return []
     if len(relevant) <= _SEQUENTIAL_LIMIT or depth >= _MAX_DEPTH:
-        return _subtract_sequential(box, relevant, universe)
+        return subtract_all([box], relevant, universe)
     split = _split_point(box, relevant, universe)
     if split is None:
-        return _subtract_sequential(box, relevant, universe)
+        return subtract_all([box], relevant, universe)
     dim, point = split
     values = box.get(dim) or universe.full(dim)
     out: list[Box] = []
@@ -154,18 +164,6 @@ def subtract_many(box: Box, cuts: Iterable[Box], universe: Universe, depth: int 
             half[dim] = part
             out.extend(subtract_many(Box.of(half), relevant, universe, depth + 1))
     return out
-
-
-def _subtract_sequential(box: Box, cuts: list[Box], universe: Universe) -> list[Box]:
-    current = [box]
-    for cut in cuts:
-        nxt: list[Box] = []
-        for piece in current:
-            nxt.extend(piece.subtract(cut, universe))
-        current = nxt
-        if not current:
-            break
-    return current
 
 
 def _split_point(box: Box, cuts: list[Box], universe: Universe) -> tuple[str, int] | None:
