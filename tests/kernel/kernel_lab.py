@@ -1,6 +1,6 @@
 """Two network namespaces joined by a veth pair, for asking the kernel about packets.
 
-The firewall namespace holds the rule set under test. Every destination is
+The firewall namespace contains the rule set under test. Every destination is
 local there (AnyIP routes ``local 0.0.0.0/0`` and ``local ::/0``), reverse
 path filtering is off and local sources are accepted. So a spoofed packet
 from any source to any destination reaches the input hook, except martians
@@ -63,7 +63,7 @@ class LabError(Exception):
 
 
 class Rejected(Exception):
-    """The kernel or its tools refused a rule set; ``message`` says why."""
+    """The kernel or its tools rejected a rule set; ``message`` gives the reason."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -166,7 +166,7 @@ class Lab:
         for name in (self.fw, self.peer):
             _run(["ip", "netns", "add", name])
             self.created.append(name)
-        # Both ends are created inside the namespaces: the host sees neither.
+        # Both ends are created inside the namespaces: none in the host namespace.
         _run(
             [
                 "ip",
@@ -196,12 +196,12 @@ class Lab:
         self.sysctl(
             self.fw,
             {
-                "net.ipv4.conf.all.rp_filter": 0,
-                "net.ipv4.conf.default.rp_filter": 0,
-                f"net.ipv4.conf.{FW_IF}.rp_filter": 0,
+                "net/ipv4/conf/all/rp_filter": 0,
+                "net/ipv4/conf/default/rp_filter": 0,
+                f"net/ipv4/conf/{FW_IF}/rp_filter": 0,
                 # Every address is local here, sources included: accept them anyway.
-                "net.ipv4.conf.all.accept_local": 1,
-                f"net.ipv4.conf.{FW_IF}.accept_local": 1,
+                "net/ipv4/conf/all/accept_local": 1,
+                f"net/ipv4/conf/{FW_IF}/accept_local": 1,
             },
         )
         # In the main table, so that more specific routes of the connection tests win.
@@ -315,9 +315,15 @@ class Lab:
             _run(["ip", "netns", "del", name], check=False)
 
     def sysctl(self, ns: str, values: dict[str, int]) -> None:
-        args = ["ip", "netns", "exec", ns, "sysctl", "-q", "-w"]
-        args += [f"{key}={value}" for key, value in values.items()]
-        _run(args)
+        """Set kernel parameters of namespace ``ns``, keyed by path under /proc/sys.
+
+        Writing the files directly needs only a shell, not the procps package,
+        and paths keep interface names with dots (eth0.100) intact.
+        """
+        script = "; ".join(
+            f"echo {value} > /proc/sys/{key}" for key, value in values.items()
+        )
+        _run(["ip", "netns", "exec", ns, "sh", "-e", "-c", script])
 
     def in_fw(self, *args: str) -> list[str]:
         return ["ip", "netns", "exec", self.fw, *args]
@@ -390,7 +396,7 @@ table inet {PROBE_TABLE} {{
     def load_iptables(
         self, v4: str | None = None, v6: str | None = None, backend: str = "nft"
     ) -> None:
-        """Replace the firewall with iptables-restore input (Rejected if refused)."""
+        """Load iptables-restore input as the firewall; raise Rejected on failure."""
         self.reset()
         if backend == "legacy":
             self.legacy_used = True
@@ -403,7 +409,7 @@ table inet {PROBE_TABLE} {{
                 raise Rejected(f"{tool}: {result.stderr.strip()}")
 
     def load_nft(self, text: str) -> None:
-        """Replace the firewall with an nftables rule set; raise Rejected if refused."""
+        """Replace the firewall with an nftables rule set; raise Rejected on failure."""
         self.reset()
         result = _run(self.in_fw("nft", "-f", "-"), stdin=text, check=False)
         if result.returncode != 0:
@@ -419,8 +425,8 @@ table inet {PROBE_TABLE} {{
         self.sysctl(
             self.fw,
             {
-                f"net.ipv4.conf.{name}.rp_filter": 0,
-                f"net.ipv4.conf.{name}.accept_local": 1,
+                f"net/ipv4/conf/{name}/rp_filter": 0,
+                f"net/ipv4/conf/{name}/accept_local": 1,
             },
         )
         self.interface = name

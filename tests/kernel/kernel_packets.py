@@ -5,7 +5,7 @@ ICMP echo request) from a chosen source to a chosen destination. It carries
 a tag that the observation chains record: the IPv4 identification field or
 the IPv6 flow label, unique within a batch. Frames are complete Ethernet
 frames with correct checksums, because conntrack drops packets whose
-checksum is wrong before any rule sees them.
+checksum is wrong before any rule is evaluated.
 """
 
 from __future__ import annotations

@@ -197,7 +197,7 @@ def nft_cond(
     if kind == "proto":
         names = {TCP: "tcp", UDP: "udp", ICMP4: "icmp", ICMP6: "ipv6-icmp"}
         # In an inet table a plain l4proto match would see both families; the
-        # model's rule is about one family, so say which (nft refuses it elsewhere).
+        # model's rule is about one family, so name it (nft rejects it elsewhere).
         nfproto = f"meta nfproto {'ipv4' if family == 4 else 'ipv6'} " if inet else ""
         return f"{nfproto}meta l4proto " + _nft_set([names[value]], cond.negated)  # type: ignore[index]
     if kind in ("src", "dst"):

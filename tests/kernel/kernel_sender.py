@@ -22,7 +22,7 @@ import time
 
 
 class RawSender:
-    """Sends IP packets (IPv4 or IPv6, told apart by the version nibble)."""
+    """Sends IP packets (IPv4 or IPv6, chosen by the version nibble)."""
 
     def __init__(self, mark: int) -> None:
         self.sockets = {}
@@ -40,7 +40,7 @@ class RawSender:
         try:
             self.sockets[version].sendto(packet, (destination, 0))
         except PermissionError:
-            pass  # a drop on the output hook fails the send; the chains saw it
+            pass  # A drop on the output hook fails the send (the chains recorded it).
 
 
 def main() -> int:

@@ -1,11 +1,12 @@
 """The engine against the kernel on the real iptables files of the shared corpus.
 
 Every file under ``corpus/iptables`` is parsed by seglint, loaded with
-iptables-restore and probed on the input hook, once for each interface the
-file names (the firewall's end of the veth takes that name) and once for an
-interface it does not name. Packets: values around the file's addresses and
-ports, one witness per outcome of the engine, and the witness of every
-input-hook finding that ``seglint.api.check`` reports on the file.
+iptables-restore and probed on the input hook. Probing runs once for
+each interface the file names (the firewall's end of the veth takes that
+name) and once for an interface it does not name. Packets: values around
+the file's addresses and ports, one witness per outcome of the engine, and
+the witness of every input-hook finding that ``seglint.api.check`` reports
+on the file.
 
 Two things are left out of the kernel's copy and named in the run summary.
 The nat table goes, because seglint does not model address translation (it
@@ -58,7 +59,7 @@ def corpus_files() -> list[str]:
 
 
 def without_nat(text: str) -> tuple[str, list[str]]:
-    """Blank out nat tables, keeping line numbers; say which lines went."""
+    """Blank out nat tables, keeping line numbers; return the text and notes."""
     lines = text.split("\n")
     notes = []
     inside = False
@@ -77,7 +78,7 @@ def without_nat(text: str) -> tuple[str, list[str]]:
 
 
 def load_what_loads(lab: Lab, text: str, family: int) -> tuple[str, list[str]]:
-    """Load ``text``; blank each rule iptables-restore refuses and try again."""
+    """Load ``text``; blank each rule iptables-restore rejects and try again."""
     notes: list[str] = []
     for _ in range(50):
         try:
@@ -90,12 +91,12 @@ def load_what_loads(lab: Lab, text: str, family: int) -> tuple[str, list[str]]:
             number = int(found.group(1))
             lines = text.split("\n")
             notes.append(
-                f"line {number}: refused by the kernel "
+                f"line {number}: rejected by the kernel "
                 f"({exc.message.splitlines()[-1].strip()}): {lines[number - 1]}"
             )
             lines[number - 1] = "#"
             text = "\n".join(lines)
-    raise AssertionError("too many rules refused: " + "; ".join(notes))
+    raise AssertionError("too many rules rejected: " + "; ".join(notes))
 
 
 def interfaces(ruleset: Ruleset) -> list[str]:
@@ -141,7 +142,7 @@ def finding_probes(
 ) -> dict[str | None, list[tuple[str, Probe]]]:
     """Witnesses of input-hook findings with their rule ids, by input interface.
 
-    The key None holds the witnesses that may arrive on any interface.
+    The key None maps to the witnesses that may arrive on any interface.
     """
     from seglint.api import check
 
@@ -190,8 +191,8 @@ def test_corpus_file(lab, name):
     family = next(iter(families))
 
     text, notes = without_nat(original)
-    text, refused = load_what_loads(lab, text, family)
-    TOTALS.rejected += [f"{name} {note}" for note in notes + refused]
+    text, dropped = load_what_loads(lab, text, family)
+    TOTALS.rejected += [f"{name} {note}" for note in notes + dropped]
     ruleset = parse_with("iptables", text, name)
     witnesses = finding_probes(path, family)
     address_edges, port_edges = edges(ruleset)
@@ -222,7 +223,7 @@ def test_corpus_file(lab, name):
         report = f"{name} on {interface}: " + failure_report(text, comparison)
         assert not comparison.lost, report
         assert not comparison.disagreements, report
-        # An exposure finding says its witness gets in: the kernel must agree.
+        # An exposure finding states that its witness gets in: the kernel must agree.
         checked = [
             (rule_id, probe)
             for rule_id, probe in exposures
