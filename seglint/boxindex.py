@@ -167,9 +167,14 @@ def subtract_many(box: Box, cuts: Iterable[Box], universe: Universe, depth: int 
 
 
 def _split_point(box: Box, cuts: list[Box], universe: Universe) -> tuple[str, int] | None:
-    """Pick a dimension most cuts constrain and a median cut boundary inside the box."""
+    """Pick the dimension and median cut boundary that split the cuts most evenly.
+
+    A cut that spans the point goes to both halves, so the best split is
+    the one whose larger half holds the fewest cuts.
+    """
     counts = Counter(dim for cut in cuts for dim, _ in cut.dims)
-    for dim, _ in counts.most_common():
+    best: tuple[int, str, int] | None = None
+    for dim, _ in counts.most_common(6):
         values = box.get(dim) or universe.full(dim)
         low, high = values.min(), values.bounds[-1][1]
         points = []
@@ -182,7 +187,16 @@ def _split_point(box: Box, cuts: list[Box], universe: Universe) -> tuple[str, in
                     points.append(lo)
                 if low < hi + 1 <= high:
                     points.append(hi + 1)
-        if points:
-            points.sort()
-            return dim, points[len(points) // 2]
-    return None
+        if not points:
+            continue
+        points.sort()
+        point = points[len(points) // 2]
+        left = right = 0
+        for cut in cuts:
+            cut_values = cut.get(dim) or universe.full(dim)
+            left += cut_values.min() < point
+            right += cut_values.bounds[-1][1] >= point
+        worst = max(left, right)
+        if best is None or worst < best[0]:
+            best = (worst, dim, point)
+    return None if best is None else (best[1], best[2])

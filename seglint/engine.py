@@ -58,6 +58,7 @@ logger = logging.getLogger(__name__)
 
 MAX_CHAIN_DEPTH = 128
 _FIRST_ROUTABLE_V4 = 1 << 24  # 1.0.0.0
+_INDEX_INPUT_AT = 16  # input pieces of a chain above which they are indexed
 PORT_PROTOCOLS = frozenset({6, 17, 33, 132, 136})  # tcp, udp, dccp, sctp, udplite
 _OTHER = "\x7f"  # marks a representative name that no rule names exactly
 
@@ -316,15 +317,36 @@ class Engine:
         if compiled is None:
             raise EngineError(f"chain {name} is not defined")
         consumed_index: BoxIndex[None] = BoxIndex()
+        # A chain entered through a jump may get its input in many pieces;
+        # an index finds the pieces each rule's match can overlap.
+        inputs: BoxIndex[None] | None = None
+        if len(boxes) > _INDEX_INPUT_AT:
+            inputs = BoxIndex()
+            for box in boxes:
+                inputs.add(box, None)
         out: list[_Piece] = []
         for rule, match in compiled:
             kind = rule.action.kind
             if not match or kind == "next":
                 continue
-            hit = self._reaching(intersect_all(boxes, match), consumed_index)
+            if inputs is None:
+                reach = intersect_all(boxes, match)
+            else:
+                reach = [both for m in match for box, _ in inputs.overlapping(m)
+                         if (both := box.intersect(m)) is not None]
+            if not reach:
+                continue
+            # What a terminal rule consumes, together with the earlier rules,
+            # is all of ``reach``; filing ``reach`` (few, whole boxes) instead
+            # of the fragmented hit keeps the index small.
+            consumed = reach
+            if kind in ("drop", "reject") and not self._want_drops:
+                for box in consumed:
+                    consumed_index.add(box, None)
+                continue
+            hit = self._reaching(reach, consumed_index)
             if not hit:
                 continue
-            consumed = hit
             if kind in ("accept", "drop", "reject"):
                 verdict = "accept" if kind == "accept" else "drop"
                 out.append(_Piece(hit, verdict, rule, (rule,)))
