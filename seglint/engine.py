@@ -340,7 +340,9 @@ class Engine:
             # is all of ``reach``; filing ``reach`` (few, whole boxes) instead
             # of the fragmented hit keeps the index small.
             consumed = reach
-            if kind in ("drop", "reject") and not self._want_drops:
+            # Only in a base chain: a caller needs a user chain's drops to
+            # know which packets did not come back from it.
+            if kind in ("drop", "reject") and not self._want_drops and len(stack) == 1:
                 for box in consumed:
                     consumed_index.add(box, None)
                 continue

@@ -331,6 +331,14 @@ class _RuleReader:
         found = values.parse_icmp_type(value.value, table)
         if found is not None:
             self.conditions.append(Match(ICMP, found, option.negation is not None))
+        elif option.negation is not None:
+            # "! --icmp-type any" matches nothing with iptables-legacy but
+            # everything with iptables-nft 1.8.9, so its meaning depends on
+            # the backend.
+            key = f"{KEY_PREFIX}! {option.name} any"
+            self._unknown(list(option.words), key, False,
+                          f"! {option.name} any means no packet with iptables-legacy "
+                          "and every packet with iptables-nft")
 
     def _unknown_module(self, module: ModuleUse) -> None:
         """Turn a match module that is not modelled into one Unknown condition.

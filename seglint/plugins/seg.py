@@ -373,7 +373,7 @@ class SegPolicy:
             related=tuple(step for step in trace if step.span != item.rule.span),
             identity=(*identity, item.rule.text),
             properties={"witness": witness.as_dict(), "may": may,
-                        "reply": item.reply},
+                        "reply": item.reply, "hook": identity[0]},
         )
 
 

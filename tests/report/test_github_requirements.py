@@ -339,6 +339,9 @@ def test_example_workflow_uploads_sarif() -> None:
     assert uses[:2] == ["actions/checkout", "actions/setup-python"]
     runs = [step.get("run", "") for step in steps]
     assert any(run.startswith("python -m pip install") for run in runs)
-    assert "seglint check --format sarif --output seglint.sarif . || true" in runs
+    assert any("seglint check --format sarif --output seglint.sarif . || status=$?" in run
+               for run in runs)
     upload = steps[uses.index("github/codeql-action/upload-sarif")]
     assert upload["with"] == {"sarif_file": "seglint.sarif", "category": "seglint"}
+    # Parse and configuration errors (exit code 2) fail the job after the upload.
+    assert steps[-1]["if"] == "steps.seglint.outputs.status == '2'"
