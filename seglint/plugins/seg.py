@@ -1,6 +1,6 @@
 """The built-in SEG policy: the port table's required flows and forbidden exposures.
 
-It holds no parsing code. It reads the requirements from
+It contains no parsing code. It reads the requirements from
 ``policies/seg.yaml``, builds the packet sets of each requirement for a
 target and asks the engine about them.
 """
@@ -50,7 +50,7 @@ def _role_examples(party: Party) -> list[int]:
 
 
 def _port_text(values: IntervalSet, limit: int = 4) -> str:
-    """Render ports; messages show ``limit`` ranges, properties all of them (limit 0)."""
+    """Render ports: at most ``limit`` ranges for messages, or all of them when it is 0."""
     shown = values.bounds[:limit] if limit else values.bounds
     parts = [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in shown]
     if len(shown) < len(values.bounds):
@@ -165,7 +165,7 @@ class SegPolicy:
 
     @staticmethod
     def _universal_entries(party: Party, family: int) -> list[IntervalSet]:
-        """Configured sides are checked address entry by entry; others as a whole."""
+        """Split a side into entries: a configured side entry by entry, any other as a whole."""
         if party.configured and party.entries:
             parts = [restrict(entry, family) for entry in party.entries]
             return [part for part in parts if part]
@@ -241,7 +241,7 @@ class SegPolicy:
                 continue
             label = dst.label if hook == "input" or dst.configured else "hosts behind this firewall"
             query = []
-            # Only the families the file decides; its other packets are no finding of it.
+            # Query only the families the file decides, because its other packets are no finding of it.
             for family in sorted(target.ruleset.families):
                 family_src = restrict(src_values, family)
                 family_dst = restrict(dst.values, family)
@@ -358,7 +358,7 @@ class SegPolicy:
     def _finding(self, rule_id: str, message: str, item: Decided, witness: Packet, may: bool,
                  identity: tuple[str, ...]) -> Finding:
         meta = self._meta[rule_id]
-        # A trace of one rule repeats the location; keep it only when it adds steps.
+        # A trace of one rule repeats the location, so keep it only when it adds steps.
         steps = item.trace if len(item.trace) > 1 else ()
         trace = tuple(Step(rule.span, _step_text(rule)) for rule in steps)
         return Finding(
