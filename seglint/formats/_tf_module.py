@@ -362,6 +362,8 @@ class TfModule:
         self.resources: list[Resource] = []
         self.drafts: list[object] | None = None  # filled by the terraform format
         self._instances: dict[str, list[Instance]] = {}
+        # Module calls: (file path, span, name); their resources are not read.
+        self.module_calls: list[tuple[str, Span, str]] = []
 
         variables = self._variables(tfvars)
         definitions: dict[str, tuple[HclFile, Attribute]] = {}
@@ -372,6 +374,8 @@ class TfModule:
                     for stmt in block.body:
                         if isinstance(stmt, Attribute):
                             definitions.setdefault(stmt.key.name, (file, stmt))
+                elif block.type.name == "module" and labels:
+                    self.module_calls.append((file.path, file.span(block), labels[0]))
                 elif block.type.name == "resource" and len(labels) == 2:
                     span = file.span(block)
                     self.resources.append(

@@ -26,7 +26,7 @@ from seglint.formats._tf_module import TfModule, load_module
 from seglint.formats._tf_rules import Draft, tie_by_directive
 from seglint.formats.base import FileAccess, Format, SourceFile
 from seglint.hookspecs import hookimpl
-from seglint.ir import ParseError, ParseResult, Span
+from seglint.ir import Diagnostic, ParseError, ParseResult, Span
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,13 @@ class TerraformFormat:
             draft.ruleset() for draft in drafts if source.path in draft.files()
         )
         logger.debug("%s: %d terraform rulesets", source.path, len(rulesets))
-        return ParseResult(rulesets=rulesets)
+        # NOTE: child modules are not evaluated, so their rules are not checked.
+        diagnostics = tuple(
+            Diagnostic("SEG902", f"module {name!r} is not followed: the rules it "
+                       "creates are not checked (check its folder on its own)", span)
+            for path, span, name in module.module_calls if path == source.path
+        )
+        return ParseResult(rulesets=rulesets, diagnostics=diagnostics)
 
 
 @hookimpl

@@ -296,3 +296,16 @@ def test_changed_rule_file_alone_is_checked(tmp_path: Path) -> None:
     )
     result = check([tmp_path / "rules.tf"], cwd=tmp_path)
     assert reported(result) == ["SEG204 rules.tf:1"]
+
+
+def test_module_call_reported_as_unsupported(tmp_path: Path) -> None:
+    from seglint.api import check
+
+    (tmp_path / "main.tf").write_text(
+        'module "sql" {\n  source = "./modules/sql"\n  port   = 1433\n}\n'
+    )
+    result = check([tmp_path / "main.tf"], cwd=tmp_path)
+    assert [(f.rule_id, f.span.path, f.span.line) for f in result.findings] == [
+        ("SEG902", "main.tf", 1)
+    ]
+    assert "module 'sql' is not followed" in result.findings[0].message

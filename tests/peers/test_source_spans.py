@@ -179,7 +179,7 @@ def test_nft_glob_second_file(tmp_path: Path) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="module blocks are not followed: a root module checked alone reports "
-    "nothing about the local modules it calls (no finding and no SEG902), and a "
+    "only a SEG902 at each module call, not the module's findings, and a "
     "module checked alone does not receive the values its caller passes",
 )
 def test_module_call_followed(tmp_path: Path) -> None:
