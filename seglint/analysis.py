@@ -18,7 +18,6 @@ from seglint.boxindex import BoxIndex, subtract_many
 from seglint.engine import Engine, forward_boxes, reply_boxes
 from seglint.ir import TERMINAL, Rule, Span
 from seglint.space import (
-    STATE,
     STATE_INDEX,
     UNKNOWN_PREFIX,
     Box,
@@ -255,7 +254,3 @@ def shadowed_rules(engine: Engine) -> list[Shadowed]:
         if dead[item.rule.span] == occurrences[item.rule.span]:
             unique.setdefault(item.rule.span, item)
     return list(unique.values())
-
-
-def state_is_new() -> dict[str, IntervalSet]:
-    return {STATE: IntervalSet.single(STATE_INDEX["new"])}

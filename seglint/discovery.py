@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seglint.formats.base import decode_bom
+from seglint.formats.base import decode_bom, is_inside
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def discover(paths: Iterable[Path], formats: Iterable[Any]) -> Iterator[Candidat
     formats = list(formats)
     for path in paths:
         if path.is_dir() and path.is_symlink() and \
-                not _inside(path, path.absolute().parent.resolve()):
+                not is_inside(path, path.absolute().parent.resolve()):
             yield path
             continue
         if path.is_dir():
@@ -91,13 +91,13 @@ def discover(paths: Iterable[Path], formats: Iterable[Any]) -> Iterator[Candidat
                 subdirs[:] = sorted(d for d in subdirs if d not in SKIPPED_DIRECTORIES)
                 for file_name in sorted(files):
                     location = Path(directory) / file_name
-                    if not _inside(location, root) or not location.is_file():
+                    if not is_inside(location, root) or not location.is_file():
                         continue
                     fmt = choose_format(location, formats)
                     if fmt is not None:
                         yield Candidate(location, root, fmt, explicit=False)
         else:
-            if path.is_symlink() and not _inside(path, path.parent.resolve()):
+            if path.is_symlink() and not is_inside(path, path.parent.resolve()):
                 # Following it would read a file outside the checked tree.
                 yield path
                 continue
@@ -106,11 +106,3 @@ def discover(paths: Iterable[Path], formats: Iterable[Any]) -> Iterator[Candidat
                 yield path
                 continue
             yield Candidate(path, path.resolve().parent, fmt, explicit=True)
-
-
-def _inside(location: Path, root: Path) -> bool:
-    try:
-        resolved = location.resolve()
-    except OSError:
-        return False
-    return resolved == root or root in resolved.parents

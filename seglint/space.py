@@ -238,23 +238,6 @@ def family_addresses(family: int) -> IntervalSet:
     return V4_ALL if family == 4 else V6_ALL
 
 
-def to_cidrs(values: IntervalSet) -> list[str]:
-    """Render an address set as the fewest CIDRs (for messages)."""
-    out: list[str] = []
-    for lo, hi in values:
-        for start, end, offset, cls in (
-            (lo, min(hi, V6_OFFSET - 1), 0, ipaddress.IPv4Address),
-            (max(lo, V6_OFFSET), hi, V6_OFFSET, ipaddress.IPv6Address),
-        ):
-            if start > end:
-                continue
-            for net in ipaddress.summarize_address_range(
-                cls(start - offset), cls(end - offset)
-            ):
-                out.append(str(net))
-    return out
-
-
 # --- boxes -------------------------------------------------------------------
 
 

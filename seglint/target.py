@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from seglint.engine import Engine
@@ -77,7 +78,16 @@ class Target:
 
     # --- parties -----------------------------------------------------------------
 
-    @property
+    @cached_property
+    def configured_addresses(self) -> IntervalSet:
+        """Every address the configuration gives a role."""
+        values = IntervalSet()
+        for role in self.config.roles.values():
+            if role.configured:
+                values = values.union(role.values)
+        return values
+
+    @cached_property
     def untrusted(self) -> IntervalSet:
         # Loopback sources never arrive from another host, trusted or not.
         outside = ADDR_ALL.subtract(self.config.trusted)

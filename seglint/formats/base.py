@@ -22,6 +22,15 @@ class SourceFile:
     text: str
 
 
+def is_inside(location: Path, root: Path) -> bool:
+    """Return whether ``location``, with symlinks resolved, lies in the resolved ``root``."""
+    try:
+        resolved = location.resolve()
+    except OSError:
+        return False
+    return resolved == root or root in resolved.parents
+
+
 class FileAccess:
     """Reads files for includes, only inside the checked tree.
 
@@ -36,11 +45,7 @@ class FileAccess:
         self.read_paths: set[Path] = set()  # files read besides the one being parsed
 
     def inside(self, location: Path) -> bool:
-        try:
-            resolved = location.resolve()
-        except OSError:
-            return False
-        return resolved == self.root or self.root in resolved.parents
+        return is_inside(location, self.root)
 
     def display(self, location: Path) -> str:
         resolved = location.resolve()

@@ -33,12 +33,10 @@ from seglint.target import ALL_PORTS, LOOPBACK_NETS, Party, Target, restrict
 REPLY_HOOK = {"input": "output", "output": "input", "forward": "forward"}
 STATELESS_FORMATS = frozenset({"ios"})
 # Readable witnesses: documentation addresses when the set allows them.
-SOURCE_EXAMPLES = ("203.0.113.10", "192.0.2.10", "2001:db8:ffff::10")
-DESTINATION_EXAMPLES = ("198.51.100.20", "2001:db8:ffff::20")
-
-
-def _values(texts: tuple[str, ...]) -> list[int]:
-    return [address_value(parse_network(text).network_address) for text in texts]
+SOURCE_EXAMPLES = tuple(address_value(parse_network(text).network_address)
+                        for text in ("203.0.113.10", "192.0.2.10", "2001:db8:ffff::10"))
+DESTINATION_EXAMPLES = tuple(address_value(parse_network(text).network_address)
+                             for text in ("198.51.100.20", "2001:db8:ffff::20"))
 
 
 def _role_examples(party: Party) -> list[int]:
@@ -330,12 +328,9 @@ class SegPolicy:
     def _witness(self, target: Target, box: Box, src: Party, dst: Party) -> Packet:
         # A documentation address that is one of the user's own hosts would
         # make a confusing "internet" witness, so those are left out.
-        taken = IntervalSet()
-        for role in target.config.roles.values():
-            if role.configured:
-                taken = taken.union(role.values)
-        sources = [v for v in _values(SOURCE_EXAMPLES) if v not in taken]
-        destinations = [v for v in _values(DESTINATION_EXAMPLES) if v not in taken]
+        taken = target.configured_addresses
+        sources = [v for v in SOURCE_EXAMPLES if v not in taken]
+        destinations = [v for v in DESTINATION_EXAMPLES if v not in taken]
         prefer = {
             SRC: _role_examples(src) + sources,
             DST: _role_examples(dst) + destinations,
