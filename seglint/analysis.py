@@ -1,4 +1,4 @@
-"""Exact answers about one rule set: required flows, exposures and shadowed rules.
+"""Exact results about one rule set: required flows, exposures and shadowed rules.
 
 These functions turn engine outcomes into the facts a policy reports:
 which rule drops part of a flow that must work, which rule accepts packets
@@ -44,7 +44,7 @@ def has_unknowns(boxes: Iterable[Box]) -> bool:
 
 @dataclass(frozen=True)
 class Decided:
-    """Packets that one rule decided, as part of an answer."""
+    """Packets that one rule decided, as part of a check's result."""
 
     rule: Rule
     boxes: tuple[Box, ...]  # in the coordinates of the question (forward packets)
@@ -178,8 +178,9 @@ def accepted_packets(engine: Engine, hook: str, query: Sequence[Box]) -> list[De
         return []
     all_boxes = [box for o in outcomes for box in o.boxes]
     if has_unknowns(all_boxes):
-        refused = subtract_all(query, [b for o in accepted for b in o.boxes], engine.universe)
-        certain = subtract_all(query, project_unknowns(refused), engine.universe)
+        not_accepted = subtract_all(query, [b for o in accepted for b in o.boxes],
+                                    engine.universe)
+        certain = subtract_all(query, project_unknowns(not_accepted), engine.universe)
     else:
         certain = None
     grouped: dict[int, tuple[Rule, list[Box], tuple[Rule, ...]]] = {}

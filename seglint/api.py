@@ -233,6 +233,14 @@ class _Run:
                 span = exc.rule.span if exc.rule else Span(ruleset.path, 1)
                 self._parse_error(exc.message, span)
                 return
+            except Exception as exc:  # noqa: BLE001 - a policy bug must not stop the run
+                logger.debug("policy %s failed on %s", getattr(policy, "name", policy),
+                             ruleset.path, exc_info=True)
+                self._parse_error(
+                    f"internal error in policy {getattr(policy, 'name', policy)!r} "
+                    f"({type(exc).__name__}: {exc}); please report this file",
+                    Span(ruleset.path, 1))
+                return
 
     def _target(self, ruleset: Ruleset, candidate: Candidate, config: Config,
                 text: str) -> Target | None:

@@ -2,9 +2,9 @@
 
 A chain walk subtracts every earlier rule's match from each later rule's
 match. Done naively that costs one box operation per pair of rules. Rules
-usually constrain a narrow slice of one dimension (a port, a /16), so
-:class:`BoxIndex` files each box under buckets of its narrowest dimension and
-returns only the boxes that can overlap a query; :func:`subtract_many`
+usually constrain a narrow slice of one dimension (a port, a /16).
+:class:`BoxIndex` files each box under buckets of those dimensions and
+returns only the boxes that can overlap a query. :func:`subtract_many`
 removes many boxes from one by splitting it recursively, so each cut meets
 only the part of the space it lies in.
 """
@@ -170,7 +170,7 @@ def _split_point(box: Box, cuts: list[Box], universe: Universe) -> tuple[str, in
     """Pick the dimension and median cut boundary that split the cuts most evenly.
 
     A cut that spans the point goes to both halves, so the best split is
-    the one whose larger half holds the fewest cuts.
+    the one whose larger half contains the fewest cuts.
     """
     counts = Counter(dim for cut in cuts for dim, _ in cut.dims)
     best: tuple[int, str, int] | None = None

@@ -5,7 +5,7 @@ The engine compiles every rule's conditions into a union of boxes (see
 chains, splitting it at each rule into the part the rule matches and the
 rest. The result is a list of :class:`Outcome`: disjoint packet sets, each
 with its verdict and the rule that decided it. Nothing is sampled, so the
-answers to "is every packet accepted?" and "is any accepted?" are exact.
+results for "is every packet accepted?" and "is any accepted?" are exact.
 
 Constructs the engine does not model are :class:`seglint.ir.Unknown`
 conditions. Each one is a boolean dimension of its own (``unknown:<key>``),
@@ -225,11 +225,11 @@ class Engine:
     def walk(self, hook: str, boxes: Iterable[Box], *, drops: bool = True) -> list[Outcome]:
         """Push ``boxes`` through the base chains of ``hook``.
 
-        Packets not dropped by any base chain are accepted; the deciding
-        rule of an accept is the last accept along the way that the file
-        states (an implicit accept only when there is no other). With
-        ``drops=False`` the packets a base chain's drop policy takes may be
-        left out of the result, which saves computing what falls through.
+        Packets that no base chain drops are accepted. The deciding rule of
+        an accept is the last accept along the way that the file states,
+        and an implicit accept only when there is no other. With
+        ``drops=False`` the packets that a base chain's drop policy takes may
+        be left out of the result, which saves computing what falls through.
         """
         self._want_drops = drops
         pending: list[tuple[list[Box], Rule | None, tuple[Rule, ...]]] = [
@@ -270,7 +270,7 @@ class Engine:
 
         A packet accepted by several base chains (iptables' mangle and filter
         tables, an ASA's inbound and outbound access lists) is blamed on the
-        rule that most specifically let it through; on a tie, the later one.
+        rule that most specifically let it through. On a tie the later one wins.
         """
         if rule.implicit:
             return 0
@@ -336,9 +336,9 @@ class Engine:
                          if (both := box.intersect(m)) is not None]
             if not reach:
                 continue
-            # What a terminal rule consumes, together with the earlier rules,
-            # is all of ``reach``; filing ``reach`` (few, whole boxes) instead
-            # of the fragmented hit keeps the index small.
+            # Together with the earlier rules, a terminal rule consumes all of
+            # ``reach``. Filing ``reach`` (few whole boxes) instead of the
+            # fragmented hit keeps the index small.
             consumed = reach
             # Only in a base chain: a caller needs a user chain's drops to
             # know which packets did not come back from it.
@@ -431,7 +431,7 @@ class Engine:
                 lo = _FIRST_ROUTABLE_V4  # 0.0.0.0/8 is no real source or destination
             elif offset == 0 and hi < _FIRST_ROUTABLE_V4:
                 continue
-            # Skip a network's all-zero address when the set holds more than it.
+            # Skip a network's all-zero address when the set contains more than it.
             if hi > lo and (lo - offset) % 256 == 0:
                 lo += 1
             return str(value_address(lo))

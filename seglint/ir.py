@@ -127,8 +127,9 @@ class Rule:
 
     ``text`` is the rule as written, normalised for whitespace; it is part
     of the SARIF fingerprint, so it must not contain the line number.
-    ``implicit`` marks rules the format adds (a default deny, a policy that
-    the file does not state); they still carry the span a user should look at.
+    ``implicit`` marks rules the format adds, such as a default deny or a
+    policy that the file does not state. They still carry the span a user
+    should look at.
     """
 
     span: Span
@@ -159,8 +160,8 @@ class Diagnostic:
     """A message about the input that is not a finding of a policy rule.
 
     ``rule_id`` is SEG901 (parse error), SEG902 (unsupported construct) or
-    SEG903 (configuration error); level ``note`` is for constructs parsed
-    and ignored on purpose (a nat table, an arp family).
+    SEG903 (configuration error). Level ``note`` marks constructs parsed and
+    ignored on purpose, such as a nat table or an arp family.
     """
 
     rule_id: str
@@ -176,7 +177,7 @@ class Ruleset:
     ``hooks`` maps each hook the file decides to its base chains in
     evaluation order. A hook that is absent is not decided by this file and
     produces no findings. ``families`` are the address families whose
-    packets the file decides. ``kind`` says whether the file reads as a
+    packets the file decides. ``kind`` records whether the file reads as a
     host firewall, a network firewall or could be either; the configuration
     overrides it. ``interfaces`` are the networks that the file itself
     assigns to interfaces (an ASA's ``nameif`` with its ``ip address``).
@@ -199,7 +200,7 @@ class Ruleset:
 
 @dataclass(frozen=True, slots=True)
 class ParseResult:
-    """What a format returns for one file: rule sets and diagnostics."""
+    """The result of parsing one file: rule sets and diagnostics."""
 
     rulesets: tuple[Ruleset, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()

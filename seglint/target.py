@@ -1,4 +1,4 @@
-"""What one rule set protects, and the packet sets that questions about it use.
+"""The deployment side of a rule set: what it protects and the packet sets of its checks.
 
 A :class:`Target` ties a parsed rule set to the deployment: whether it is
 the host firewall of a SEG role or a network firewall between zones, which

@@ -68,7 +68,7 @@ class Model:
 
     tables: dict[tuple[str, str], TableModel]
     diagnostics: list[Diagnostic]
-    # The last "flush ruleset": the file then holds the whole ruleset.
+    # The last "flush ruleset", after which the file contains the whole ruleset.
     flush_span: Span | None = None
 
 

@@ -59,9 +59,9 @@ class FileAccess:
     def read(self, location: Path, span: Span, *, include: bool = True) -> SourceFile:
         """Return the file at ``location``; raise ParseError at ``span`` if refused.
 
-        ``include`` says the file's rules become part of the file being
+        ``include`` marks a file whose rules become part of the file being
         parsed (an nftables include, a pf anchor), so it is not checked on
-        its own; context files such as a Terraform module's siblings pass False.
+        its own. Context files such as a Terraform module's siblings pass False.
         """
         if not self.inside(location):
             raise ParseError(
@@ -123,7 +123,7 @@ def decode_bom(data: bytes) -> str | None:
 class Format(Protocol):
     """An input format.
 
-    ``patterns`` are file name globs that select the format outright;
+    ``patterns`` are file name globs that select the format outright.
     ``detect`` decides by content for files the patterns do not settle and
     returns 0 (not this format), 1 (could be) or 2 (certainly). ``parse``
     raises :class:`ParseError` for input it cannot read.

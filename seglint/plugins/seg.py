@@ -2,7 +2,7 @@
 
 It contains no parsing code. It reads the requirements from
 ``policies/seg.yaml``, builds the packet sets of each requirement for a
-target and asks the engine about them.
+target and walks them through the engine.
 """
 
 from __future__ import annotations
@@ -110,8 +110,8 @@ class SegPolicy:
                 paths.append(("output", target.host_party(), target.party(destination_role)))
             return paths
         # Through a network firewall, "any address" (the nodes' web access)
-        # means the internet; another role left out may be on either side,
-        # so whether its flow crosses this firewall is unknown.
+        # means the internet. Another role left out may be on either side, so
+        # whether its flow crosses this firewall is unknown.
         src, dst = (target.party("internet") if role == "any" else target.party(role)
                     for role in (source_role, destination_role))
         for party in (src, dst):

@@ -20,7 +20,7 @@ class JsonFormatter:
 
     ``endLine`` and ``endColumn`` are inclusive, as in the source span.
     Parse and configuration errors (SEG901, SEG903) are in the list too,
-    so a script that reads only the JSON sees a file that was not checked.
+    so a script that reads only the JSON learns of a file that was not checked.
     """
 
     name = "json"

@@ -3,8 +3,8 @@
 The reference evaluator walks one concrete packet through the chains the
 obvious way. Hypothesis builds random rule sets (jumps, goto, RETURN,
 negations, ranges, interface wildcards, unknown conditions, several base
-chains) and random packets; the engine's verdict and deciding rule for the
-packet's single-point box must be the reference's.
+chains) and random packets. For each packet's single-point box, the
+engine's verdict and deciding rule must be the reference's.
 """
 
 from __future__ import annotations
