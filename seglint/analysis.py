@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from seglint.boxindex import BoxIndex, subtract_many
-from seglint.engine import Engine, forward_boxes, reply_boxes
+from seglint.engine import Engine, Outcome, forward_boxes, reply_boxes
 from seglint.ir import TERMINAL, Rule, Span
 from seglint.space import (
     STATE_INDEX,
@@ -70,6 +70,7 @@ def blocked_flow(
     reply_hook: str | None,
     query: Sequence[Box],
     exist_dims: frozenset[str],
+    accepts: list[Outcome] | None = None,
 ) -> tuple[list[Decided], bool]:
     """Check a required flow; return the rules that break it and whether that is only "may".
 
@@ -81,7 +82,12 @@ def blocked_flow(
     query = list(query)
     entries: list[tuple[Rule, Box, tuple[Rule, ...], bool]] = []
     outcomes = engine.walk(hook, query)
-    stateless_accepts: list[Box] = []
+    if accepts is not None:
+        # The flow matrix names the rule that lets a working flow through.
+        accepts.extend(o for o in outcomes if o.verdict == "accept")
+    # A hook with no filter passes every packet without state of its own;
+    # the replies still meet the filter of the reply hook.
+    stateless_accepts: list[Box] = [] if engine.decides(hook) else list(query)
     for outcome in outcomes:
         if outcome.verdict == "drop":
             entries.extend((outcome.rule, box, outcome.trace, False) for box in outcome.boxes)

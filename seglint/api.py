@@ -20,8 +20,9 @@ from seglint.engine import Engine, EngineError
 from seglint.findings import Finding, RuleMeta, level_rank
 from seglint.formats.base import FileAccess, SourceFile, read_source
 from seglint.ir import Diagnostic, ParseError, ParseResult, Ruleset, Span
+from seglint.matrix import Column, FlowCheck
 from seglint.plugins import load_plugins
-from seglint.policy import rule_catalogue
+from seglint.policy import Requirement, rule_catalogue
 from seglint.space import ADDR_ALL, IntervalSet
 from seglint.target import Target
 
@@ -47,6 +48,8 @@ class RunResult:
     files_checked: int = 0
     config: Config | None = None
     exit_code: int = 0
+    # Per rule set, the checks behind each row of the port table (``matrix=True`` only).
+    verdicts: list[tuple[Column, list[tuple[Requirement, FlowCheck]]]] = field(default_factory=list)
 
     @property
     def active_findings(self) -> list[Finding]:
@@ -59,6 +62,7 @@ class Options:
     fail_on: str = "warning"
     inline_suppressions: bool = True
     cwd: Path | None = None
+    matrix: bool = False
 
 
 def display_path(location: Path, cwd: Path) -> str:
@@ -72,13 +76,15 @@ def display_path(location: Path, cwd: Path) -> str:
 def check(paths: Sequence[str | Path], config: str | Path | None = None,
           *, fail_on: str = "warning", inline_suppressions: bool = True,
           cwd: Path | None = None,
-          progress: Callable[[int, int], None] | None = None) -> RunResult:
+          progress: Callable[[int, int], None] | None = None,
+          matrix: bool = False) -> RunResult:
     """Check rule files and directories; return findings, diagnostics and the exit code.
 
     ``progress(done, total)`` is called after each rule file, for a progress bar.
+    ``matrix`` records the verdict of every port table row for ``seglint matrix``.
     """
     options = Options(Path(config) if config else None, fail_on, inline_suppressions,
-                      (cwd or Path.cwd()).resolve())
+                      (cwd or Path.cwd()).resolve(), matrix)
     return _Run(options, progress).run([Path(p) for p in paths])
 
 
@@ -226,6 +232,11 @@ class _Run:
         target = self._target(ruleset, candidate, config, text)
         if target is None:
             return
+        if self.options.matrix:
+            target.verdicts = []
+            column = Column(ruleset.path, ruleset.name, ruleset.format, target.mode,
+                            target.host_role)
+            self.result.verdicts.append((column, target.verdicts))
         for policy in policies:
             try:
                 self.result.findings.extend(policy.check(target))

@@ -56,6 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
                          help="rule files or directories to compare (default: .)")
     _add_run_options(compare)
 
+    grid = commands.add_parser(
+        "matrix", help="show every row of the SEG port table against every rule set")
+    grid.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                      help="rule files or directories to check (default: .)")
+    grid.add_argument("--config", type=Path, metavar="FILE",
+                      help="configuration file (default: seglint.yaml, .seglint.yaml or "
+                           "pyproject.toml [tool.seglint], searched upward)")
+    grid.add_argument("--format", choices=["text", "json", "html"], default="text",
+                      help="output format (default: text)")
+    grid.add_argument("-o", "--output", type=Path, metavar="FILE",
+                      help="write the matrix to FILE instead of standard output")
+    grid.add_argument("--color", choices=["auto", "always", "never"], default="auto",
+                      help="symbols and colour in the text table (default: auto, only on "
+                           "a terminal)")
+
     commands.add_parser("rules", help="list the rules with their ids, levels and names")
     explain = commands.add_parser("explain", help="show the documentation of one rule")
     explain.add_argument("rule", metavar="RULE", help="rule id or name, e.g. SEG109")
@@ -95,11 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _explain(args.rule, sys.stdout)
     if args.command == "docs":
         return _docs(args.output)
-    if args.command not in ("check", "diff"):
+    if args.command not in ("check", "diff", "matrix"):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    runs = {"check": _check, "diff": _diff, "matrix": _matrix}
     try:
-        return _check(args) if args.command == "check" else _diff(args)
+        return runs[args.command](args)
     except BrokenPipeError:
         # The reader (head, less) went away; exit quietly as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -134,6 +150,49 @@ def _check(args: argparse.Namespace) -> int:
             if exit_code == 1 and not _fails(findings, args.fail_on):
                 exit_code = 0
     return _write_report(args, result, findings, exit_code)
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    """Print the flow matrix; exit 2 on parse or config errors, else 0."""
+    from seglint.matrix import build
+    from seglint.report.matrix_text import render_text
+
+    result = check(expand_settings_paths(args.paths), args.config, matrix=True)
+    for diagnostic in result.diagnostics:
+        span = diagnostic.span
+        print(f"{span.path}:{span.line}:{span.column}: error {diagnostic.rule_id}: "
+              f"{diagnostic.message}", file=sys.stderr)
+    if result.config is None:
+        return EXIT_USAGE
+    data = load_policy_data()
+    titles = {meta.id: (meta.name, meta.short) for meta in data.rules}
+    version = result.config.version_text if not result.config.zero_config else ""
+    document = build(data.requirements, result.verdicts, version).to_dict(titles)
+    try:
+        if args.format == "html":
+            from seglint.report.matrix_html import render_html
+            text = render_html(document)
+        elif args.format == "json":
+            text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        else:
+            text = ""
+        if args.output is not None:
+            with args.output.open("w", encoding="utf-8") as stream:
+                if args.format == "text":
+                    render_text(document, stream)
+                else:
+                    stream.write(text)
+        elif args.format == "text":
+            render_text(document, sys.stdout, color=_use_color(args.color, sys.stdout))
+        else:
+            sys.stdout.write(text)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        print(f"seglint: failed to write the matrix ({exc.filename or args.output}: "
+              f"{exc.strerror or exc})", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_USAGE if result.diagnostics else 0
 
 
 def _diff(args: argparse.Namespace) -> int:

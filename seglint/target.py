@@ -35,6 +35,8 @@ from seglint.space import (
 
 if TYPE_CHECKING:
     from seglint.config import Config
+    from seglint.matrix import FlowCheck
+    from seglint.policy import Requirement
 
 Mode = Literal["host", "network", "unmapped"]
 
@@ -75,6 +77,12 @@ class Target:
     host_role: str | None = None
     # Interface name -> the networks it faces (host `interfaces` or network `zones`).
     interfaces: dict[str, IntervalSet] = field(default_factory=dict)
+    # (port table entry, check) pairs for `seglint matrix`; None when nobody asked.
+    verdicts: list[tuple[Requirement, FlowCheck]] | None = None
+
+    def record(self, requirement: Requirement, check: FlowCheck) -> None:
+        if self.verdicts is not None:
+            self.verdicts.append((requirement, check))
 
     # --- parties -----------------------------------------------------------------
 

@@ -11,8 +11,10 @@ from collections.abc import Iterator
 
 from seglint.analysis import Decided, accepted_packets, blocked_flow, shadowed_rules
 from seglint.findings import Finding, Packet, RuleMeta, Step
+from seglint.engine import Engine, Outcome
 from seglint.hookspecs import hookimpl
 from seglint.ir import Rule
+from seglint.matrix import ALLOWED, BLOCKED, EXPOSED, MAY, NOT_APPLICABLE, FlowCheck
 from seglint.policy import SEG_ROLES, Requirement, load_policy_data
 from seglint.space import (
     ADDR_ALL,
@@ -21,6 +23,7 @@ from seglint.space import (
     IIF,
     OIF,
     PROTO,
+    SPORT,
     SRC,
     Box,
     IntervalSet,
@@ -77,13 +80,24 @@ class SegPolicy:
             checks_required = False
         for requirement in self.requirements:
             if not requirement.applies_to_version(version):
+                self._skip(target, requirement, _version_reason(requirement, config))
                 continue
             if requirement.kind == "required":
-                if checks_required and self._feature_on(requirement, target):
+                if not checks_required:
+                    self._skip(target, requirement, "no role: " + (
+                        "no roles are configured" if config.zero_config else
+                        "seglint.yaml gives this rule set no host role or zones"))
+                elif not self._feature_on(requirement, target):
+                    self._skip(target, requirement, _feature_reason(requirement))
+                else:
                     yield from self._check_required(requirement, target)
             else:
                 yield from self._check_exposure(requirement, target)
         yield from self._check_shadowed(target)
+
+    @staticmethod
+    def _skip(target: Target, requirement: Requirement, reason: str) -> None:
+        target.record(requirement, FlowCheck(NOT_APPLICABLE, reason))
 
     def _feature_on(self, requirement: Requirement, target: Target) -> bool:
         feature = requirement.feature
@@ -122,10 +136,21 @@ class SegPolicy:
     def _check_flow(self, req: Requirement, target: Target, source_role: str,
                     destination_role: str) -> Iterator[Finding]:
         engine = target.engine
-        for hook, src, dst in self._flow_paths(target, source_role, destination_role):
-            if not engine.decides(hook) or (src.configured and not src.values) or (
-                    dst.configured and not dst.values):
+        paths = self._flow_paths(target, source_role, destination_role)
+        if not paths:
+            self._skip(target, req, _not_crossing(target, source_role, destination_role))
+        for hook, src, dst in paths:
+            if not engine.decides(hook) and not engine.decides(REPLY_HOOK[hook]):
+                target.record(req, FlowCheck(
+                    ALLOWED, f"{req.flow_text()} from {src.label} to {dst.label} passes: "
+                    f"the rule set has no {hook} filter", hook, src.label, dst.label))
                 continue
+            empty = [party.label for party in (src, dst) if party.configured and not party.values]
+            if empty:
+                self._skip(target, req, f"no addresses: the role {empty[0]} is empty")
+                continue
+            accepts: list[Outcome] = [] if target.verdicts is not None else None
+            queried = False
             # Each protocol and port is a flow of its own: one that works
             # through some interface must not be blamed for another that does not.
             parts = [(protocol, IntervalSet.single(lo, hi))
@@ -139,6 +164,7 @@ class SegPolicy:
                             hook, (protocol,), ports, src_entry, dst_entry)
                         if not query:
                             continue
+                        queried = True
                         exist: set[str] = set()
                         if not src.configured:
                             exist.add(SRC)
@@ -148,7 +174,7 @@ class SegPolicy:
                             exist.update({"input": [IIF], "output": [OIF],
                                           "forward": [IIF, OIF]}[hook])
                         decided, may = blocked_flow(
-                            engine, hook, REPLY_HOOK[hook], query, frozenset(exist))
+                            engine, hook, REPLY_HOOK[hook], query, frozenset(exist), accepts)
                         for item in decided:
                             key = (id(item.rule), item.reply)
                             if key in merged:
@@ -159,7 +185,38 @@ class SegPolicy:
                                 may = may and old_may
                             merged[key] = (item, may)
             for item, may in merged.values():
-                yield self._required_finding(req, target, item, may, src, dst, hook)
+                finding = self._required_finding(req, target, item, may, src, dst, hook)
+                target.record(req, FlowCheck(
+                    MAY if may else BLOCKED, finding.message, hook, src.label, dst.label,
+                    item.rule, finding.witness, item.reply))
+                yield finding
+            if target.verdicts is not None and not merged:
+                self._record_flow_holds(req, target, hook, src, dst, queried, accepts)
+
+    def _record_flow_holds(self, req: Requirement, target: Target, hook: str, src: Party,
+                           dst: Party, queried: bool, accepts: list[Outcome] | None) -> None:
+        """Record, for the matrix, the rule that lets a working flow through."""
+        if not queried:
+            if target.families(src, dst):
+                # Both sides sit behind one interface of a network firewall.
+                self._skip(target, req, f"not crossing this firewall: {src.label} and "
+                           f"{dst.label} are behind the same interface")
+            else:
+                families = "/".join(f"IPv{f}" for f in sorted(target.ruleset.families))
+                self._skip(target, req, f"family: the rule set decides {families} only "
+                           f"and {src.label} to {dst.label} has no address of it")
+            return
+        if not accepts:
+            target.record(req, FlowCheck(
+                ALLOWED, f"{req.flow_text()} from {src.label} to {dst.label} passes: "
+                f"the rule set has no {hook} filter", hook, src.label, dst.label))
+            return
+        outcome = accepts[0]
+        witness = self._witness(target, outcome.boxes[0], src, dst)
+        message = (f"{req.flow_text()} from {src.label} to {dst.label} is accepted "
+                   f"({_describe(outcome.rule)})")
+        target.record(req, FlowCheck(ALLOWED, message, hook, src.label, dst.label,
+                                             outcome.rule, witness))
 
     @staticmethod
     def _universal_entries(party: Party, family: int) -> list[IntervalSet]:
@@ -229,6 +286,9 @@ class SegPolicy:
     def _check_exposure(self, req: Requirement, target: Target) -> Iterator[Finding]:
         dst = self._exposure_destinations(req, target)
         if dst is None or not dst.values:
+            self._skip(target, req, f"not a destination: the row protects "
+                       f"{', '.join(req.destinations)}, not {target.host_role}"
+                       if dst is None else "no addresses: the protected role is empty")
             return
         src_values = self._exposure_sources(req, target, dst)
         hooks = ["input"] if target.mode == "host" else ["forward"]
@@ -236,6 +296,8 @@ class SegPolicy:
             hooks = ["input", "forward"]
         for hook in hooks:
             if not target.engine.decides(hook):
+                self._skip(target, req, f"no {hook} filter: the rule set does not decide "
+                           f"{hook} packets")
                 continue
             label = dst.label if hook == "input" or dst.configured else "hosts behind this firewall"
             query = []
@@ -249,8 +311,39 @@ class SegPolicy:
             if req.except_rules or req.except_required:
                 query = subtract_all(query, self._excepted(req, target), target.engine.universe)
             src = Party("untrusted networks", src_values, False)
+            found = False
             for item in accepted_packets(target.engine, hook, query):
-                yield self._exposure_finding(req, target, item, src, dst, label, hook)
+                finding = self._exposure_finding(req, target, item, src, dst, label, hook)
+                target.record(req, FlowCheck(
+                    MAY if finding.may else EXPOSED, finding.message, hook, src.label,
+                    label, item.rule, finding.witness))
+                found = True
+                yield finding
+            if target.verdicts is not None and not found:
+                self._record_closed(req, target, hook, query, src, dst, label)
+
+    def _record_closed(self, req: Requirement, target: Target, hook: str, query: list[Box],
+                       src: Party, dst: Party, label: str) -> None:
+        """Record, for the matrix, a rule that drops the protected port.
+
+        One packet of the query is walked, so the matrix can name the rule
+        that decides it without walking every dropped packet.
+        """
+        if not query:
+            self._skip(target, req, "no packets: the rule set's families or the rows "
+                       "that take over these ports leave nothing to check")
+            return
+        engine = target.engine
+        point = _narrow(query[0], engine, self._witness(target, query[0], src, dst))
+        outcomes = engine.walk(hook, [point])
+        if not outcomes:
+            return
+        outcome = outcomes[0]
+        witness = self._witness(target, outcome.boxes[0], src, dst)
+        message = (f"{req.flow_text()} on {label} is not reachable from "
+                   f"{src.label} ({_describe(outcome.rule)})")
+        target.record(req, FlowCheck(BLOCKED, message, hook, src.label, label,
+                                             outcome.rule, witness))
 
     def _excepted(self, req: Requirement, target: Target) -> list[Box]:
         """Return the packets SEG208 leaves to other rules or that SEG needs."""
@@ -370,6 +463,50 @@ class SegPolicy:
             properties={"witness": witness.as_dict(), "may": may,
                         "reply": item.reply, "hook": identity[0]},
         )
+
+
+def _narrow(box: Box, engine: Engine, packet: Packet) -> Box:
+    """Cut ``box`` down to the witness's protocol, addresses and ports."""
+    dims = box.as_dict()
+    dims[PROTO] = IntervalSet.single(packet.proto)
+    dims[SRC] = IntervalSet.single(address_value(parse_network(packet.src).network_address))
+    dims[DST] = IntervalSet.single(address_value(parse_network(packet.dst).network_address))
+    if packet.sport is not None and packet.dport is not None:
+        dims[SPORT] = IntervalSet.single(packet.sport)
+        dims[DPORT] = IntervalSet.single(packet.dport)
+    return Box.of(dims)
+
+
+def _version_reason(req: Requirement, config: object) -> str:
+    def text(bound: tuple[int, int]) -> str:
+        return f"{bound[0]}.{bound[1]}"
+    if req.min_version and req.max_version:
+        span = f"SEG {text(req.min_version)} to {text(req.max_version)}"
+    elif req.min_version:
+        span = f"SEG {text(req.min_version)} and above"
+    else:
+        span = f"SEG {text(req.max_version)} and below" if req.max_version else "every version"
+    version = getattr(config, "version", None)
+    configured = f"; the configuration says {text(version)}" if version else ""
+    return f"version: the row applies to {span}{configured}"
+
+
+def _feature_reason(req: Requirement) -> str:
+    if req.feature == "auto-update":
+        return "feature: auto-update is turned off in seg.disabled-features"
+    return f"feature: {req.feature} is not listed in seg.features"
+
+
+def _not_crossing(target: Target, source_role: str, destination_role: str) -> str:
+    if target.mode == "host":
+        return (f"not crossing this firewall: its host ({target.host_role}) is neither a "
+                "source nor a destination of this row")
+    missing = [role for role in (source_role, destination_role)
+               if not target.party(role).configured and not target.party(role).internet
+               and role != "any"]
+    named = " and ".join(missing) or f"{source_role} to {destination_role}"
+    return (f"not crossing this firewall: {named} has no addresses in the configuration, "
+            "so the flow may not cross it")
 
 
 def _decided_flow(item: Decided, witness: Packet, limit: int = 4) -> str:

@@ -1,0 +1,7 @@
+"""Run the command line as ``python -m seglint``."""
+
+import sys
+
+from seglint.cli import main
+
+sys.exit(main())
