@@ -36,3 +36,22 @@ def test_examples_readme_shows_exact_output() -> None:
 def test_examples_exit_code_is_1() -> None:
     _, exit_code = example_output()
     assert exit_code == 1
+
+
+MATRIX_BLOCK = re.compile(r"<!-- matrix:start -->\n```text\n(.*?)```\n<!-- matrix:end -->",
+                          re.S)
+
+
+def test_examples_readme_shows_exact_matrix() -> None:
+    from seglint.matrix import build
+    from seglint.policy import load_policy_data
+    from seglint.report.matrix_text import render_text
+
+    readme = (REPO / "examples" / "README.md").read_text(encoding="utf-8")
+    match = MATRIX_BLOCK.search(readme)
+    assert match is not None, "examples/README.md has no matrix block"
+    result = check([Path("examples")], cwd=REPO, matrix=True)
+    policy = load_policy_data()
+    stream = io.StringIO()
+    render_text(build(policy.requirements, result.verdicts, "10.2").to_dict(), stream)
+    assert stream.getvalue() == match.group(1)
