@@ -34,6 +34,18 @@ VERDICTS = {
 _RANK = {NOT_APPLICABLE: 0, ALLOWED: 1, MAY: 2, BLOCKED: 3, EXPOSED: 3}
 
 
+def is_met(kind: str, verdict: str) -> bool | None:
+    """Return whether a verdict meets its row; None for "may" and "n/a".
+
+    A required flow is met when it is allowed, a protected port when it is blocked.
+    """
+    if verdict in (MAY, NOT_APPLICABLE):
+        return None
+    if kind == "required":
+        return verdict == ALLOWED
+    return verdict == BLOCKED
+
+
 @dataclass(frozen=True)
 class FlowCheck:
     """One query behind a cell: a source, a destination and the hook that decides."""
@@ -136,6 +148,7 @@ class Matrix:
                     "requirement": key,
                     "ruleset": ids[index],
                     "verdict": cell.verdict,
+                    "met": is_met(self.requirements[row].kind, cell.verdict),
                     "reason": cell.reason,
                     "summary": cell.summary,
                     "rule": _rule_dict(cell.rule),

@@ -11,20 +11,11 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from seglint.matrix import ALLOWED, BLOCKED, EXPOSED, MAY, NOT_APPLICABLE
+from seglint.matrix import ALLOWED, BLOCKED, EXPOSED, MAY, NOT_APPLICABLE, is_met
 
 SYMBOLS = {ALLOWED: "✔", BLOCKED: "✘", EXPOSED: "!", MAY: "?", NOT_APPLICABLE: "·"}
 _RESET = "\x1b[0m"
 _GOOD, _BAD, _UNSURE, _DIM = "32", "31", "33", "2"
-
-
-def is_met(kind: str, verdict: str) -> bool | None:
-    """Return whether a verdict meets the row; None for "may" and "n/a"."""
-    if verdict in (MAY, NOT_APPLICABLE):
-        return None
-    if kind == "required":
-        return verdict == ALLOWED
-    return verdict == BLOCKED
 
 
 def render_text(data: dict[str, Any], stream: TextIO, *, color: bool = False) -> None:

@@ -32,7 +32,7 @@ SHARED = REPO / ".." / "shared"
 SRCROOT = "%SRCROOT%"
 # Comment starts by file suffix, for three lines added at the top of a file.
 # JSON has no comments, so JSON files stay as they are.
-COMMENT_STARTS = {".cfg": "!", ".asa": "!", ".ios": "!", ".json": None}
+COMMENT_STARTS = {".cfg": "!", ".asa": "!", ".ios": "!", ".json": None, ".png": None}
 
 
 def sarif_of(folder: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
