@@ -340,7 +340,9 @@ class SegPolicy:
             return
         outcome = outcomes[0]
         witness = self._witness(target, outcome.boxes[0], src, dst)
-        message = (f"{req.flow_text()} on {label} is not reachable from "
+        apart = ", apart from the ports other rows check," if (
+            req.except_rules or req.except_required) else ""
+        message = (f"{req.flow_text()} on {label}{apart} is not reachable from "
                    f"{src.label} ({_describe(outcome.rule)})")
         target.record(req, FlowCheck(BLOCKED, message, hook, src.label, label,
                                              outcome.rule, witness))
@@ -371,6 +373,15 @@ class SegPolicy:
             dims = {PROTO: protocols, DPORT: other.ports}
             if destination is not None:
                 dims[DST] = destination
+            if other.kind == "required":
+                # A port SEG needs from named hosts (POP3 clients, say) stays
+                # a finding when it is open to everyone else.
+                sources = [target.party(source) for source in other.sources]
+                if sources and all(party.configured for party in sources):
+                    values = IntervalSet()
+                    for party in sources:
+                        values = values.union(party.values)
+                    dims[SRC] = values
             boxes.append(Box.of(dims))
         return boxes
 
