@@ -19,7 +19,7 @@ from seglint.discovery import Candidate, discover
 from seglint.engine import Engine, EngineError
 from seglint.findings import Finding, RuleMeta, level_rank
 from seglint.formats.base import FileAccess, SourceFile, read_source
-from seglint.ir import Diagnostic, ParseError, ParseResult, Ruleset, Span
+from seglint.ir import Diagnostic, ParseError, ParseResult, Ruleset, Span, Unknown
 from seglint.matrix import Column, FlowCheck
 from seglint.plugins import load_plugins
 from seglint.policy import Requirement, rule_catalogue
@@ -235,7 +235,7 @@ class _Run:
         if self.options.matrix:
             target.verdicts = []
             column = Column(ruleset.path, ruleset.name, ruleset.format, target.mode,
-                            target.host_role)
+                            target.host_role, _unknown_constructs(ruleset))
             self.result.verdicts.append((column, target.verdicts))
         for policy in policies:
             try:
@@ -352,6 +352,19 @@ class _Run:
         else:
             result.exit_code = 0
         return result
+
+
+def _unknown_constructs(ruleset: Ruleset) -> tuple[Diagnostic, ...]:
+    """List the conditions the engine cannot model, where "may" verdicts come from."""
+    found: dict[tuple[int, int, str], Diagnostic] = {}
+    for chain in ruleset.chains.values():
+        for rule in chain.rules:
+            for condition in rule.conditions:
+                if isinstance(condition, Unknown):
+                    span = condition.span
+                    found.setdefault((span.line, span.column, condition.text), Diagnostic(
+                        "SEG902", f"not modelled: {condition.text}", span, "warning"))
+    return tuple(found[key] for key in sorted(found))
 
 
 def _facing(mapping: dict[str, Networks], config: Config) -> dict[str, IntervalSet]:

@@ -167,7 +167,13 @@ def _matrix(args: argparse.Namespace) -> int:
     data = load_policy_data()
     titles = {meta.id: (meta.name, meta.short) for meta in data.rules}
     version = result.config.version_text if not result.config.zero_config else ""
-    document = build(data.requirements, result.verdicts, version).to_dict(titles)
+    document = build(data.requirements, result.verdicts, version,
+                     result.diagnostics).to_dict(titles)
+    if not result.verdicts:
+        print(f"seglint: no rule set to show in {' '.join(args.paths)}", file=sys.stderr)
+    exit_code = EXIT_USAGE if result.diagnostics else 0
+    if args.output is not None and str(args.output) == "-":
+        args.output = None
     try:
         if args.format == "html":
             from seglint.report.matrix_html import render_html
@@ -187,12 +193,14 @@ def _matrix(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(text)
     except BrokenPipeError:
-        raise
+        # The reader (head, less) went away; the matrix's exit code still holds.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exit_code
     except OSError as exc:
         print(f"seglint: failed to write the matrix ({exc.filename or args.output}: "
               f"{exc.strerror or exc})", file=sys.stderr)
         return EXIT_USAGE
-    return EXIT_USAGE if result.diagnostics else 0
+    return exit_code
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -351,7 +359,7 @@ def _fails(findings: Sequence, fail_on: str) -> bool:  # type: ignore[type-arg]
 def _use_color(choice: str, stream: TextIO) -> bool:
     if choice != "auto":
         return choice == "always"
-    if os.environ.get("NO_COLOR"):
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return hasattr(stream, "isatty") and stream.isatty()
 

@@ -17,7 +17,7 @@ from seglint import __version__
 
 if TYPE_CHECKING:
     from seglint.findings import Packet
-    from seglint.ir import Rule
+    from seglint.ir import Diagnostic, Rule
     from seglint.policy import Requirement
 
 SCHEMA = "seglint-matrix/1"
@@ -69,6 +69,8 @@ class Column:
     format: str
     mode: str
     role: str | None
+    # Constructs the engine cannot model (SEG902): the causes of "may" verdicts.
+    unknowns: tuple[Diagnostic, ...] = ()
 
     @property
     def label(self) -> str:
@@ -92,6 +94,7 @@ class Matrix:
     columns: list[Column]
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)  # (column, row)
     version: str = ""
+    errors: list[Diagnostic] = field(default_factory=list)  # files left out of the matrix
 
     def cell(self, column: int, row: int) -> Cell:
         return self.cells[(column, row)]
@@ -123,6 +126,7 @@ class Matrix:
             "label": column.label,
             "mode": column.mode,
             "role": column.role,
+            "unknowns": [_diagnostic_dict(item) for item in column.unknowns],
         } for index, column in enumerate(self.columns)]
         keys = self.row_keys()
         requirements = []
@@ -163,14 +167,16 @@ class Matrix:
             "rulesets": rulesets,
             "requirements": requirements,
             "cells": cells,
+            "errors": [_diagnostic_dict(item) for item in self.errors],
         }
 
 
 def build(requirements: Sequence[Requirement],
           recorded: Sequence[tuple[Column, list[tuple[Requirement, FlowCheck]]]],
-          version: str = "") -> Matrix:
+          version: str = "", errors: Sequence[Diagnostic] = ()) -> Matrix:
     """Make one cell per port table entry and rule set from the recorded checks."""
-    matrix = Matrix(list(requirements), [column for column, _ in recorded], version=version)
+    matrix = Matrix(list(requirements), [column for column, _ in recorded], version=version,
+                    errors=list(errors))
     for index, (_, checks) in enumerate(recorded):
         by_entry: dict[int, list[FlowCheck]] = {}
         for req, check in checks:
@@ -187,10 +193,20 @@ def _cell(rule_id: str, checks: list[FlowCheck]) -> Cell:
     worst = max(checks, key=lambda check: _RANK[check.verdict])
     if worst.verdict == NOT_APPLICABLE:
         reasons = list(dict.fromkeys(check.message for check in checks))
+        # A pair of roles that does not cross this firewall says nothing when
+        # another pair does cross it and has a reason of its own.
+        crossing = [reason for reason in reasons if not reason.startswith("not crossing")]
+        reasons = crossing or reasons
         return Cell(rule_id, NOT_APPLICABLE, "not applicable", None, None, tuple(checks),
                     "; ".join(reasons))
     return Cell(rule_id, worst.verdict, worst.message, worst.rule, worst.witness,
                 tuple(checks))
+
+
+def _diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
+    span = diagnostic.span
+    return {"rule": diagnostic.rule_id, "path": span.path, "line": span.line,
+            "column": span.column, "message": diagnostic.message}
 
 
 def _rule_dict(rule: Rule | None) -> dict[str, Any] | None:

@@ -138,3 +138,21 @@ def _relative_to(location: Path, root: Path) -> str | None:
         if relative.parts:
             return relative.as_posix()
     return None
+
+
+# Control characters, and the Unicode marks that reorder text on screen
+# (bidirectional overrides and isolates), would let a file name or a rule
+# comment rewrite the terminal or disguise a rule, so they are shown escaped.
+_HIDDEN = frozenset(
+    [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F),
+     *range(0x2066, 0x206A)])
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with control and bidirectional characters written as escapes."""
+    if not any(ord(char) in _HIDDEN for char in text):
+        return text
+    return "".join(
+        (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+        if ord(char) in _HIDDEN else char
+        for char in text)

@@ -1,17 +1,19 @@
 """The flow matrix as a terminal table: port table rows down, rule sets across.
 
 Cells are words when the output is a file or a pipe, so the table reads
-the same in a CI log; on a terminal (``--color``) they become one-letter
+the same in a CI log. On a terminal (``--color``) they become one-letter
 symbols coloured by what the verdict means for the row: green when the row
-is met (a required flow allowed, a protected port blocked), red when it does
-not, yellow for "may".
+is met (a required flow allowed, a protected port blocked), red when it
+fails, yellow for "may".
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 from seglint.matrix import ALLOWED, BLOCKED, EXPOSED, MAY, NOT_APPLICABLE, is_met
+from seglint.report.base import printable
 
 SYMBOLS = {ALLOWED: "✔", BLOCKED: "✘", EXPOSED: "!", MAY: "?", NOT_APPLICABLE: "·"}
 _RESET = "\x1b[0m"
@@ -19,6 +21,7 @@ _GOOD, _BAD, _UNSURE, _DIM = "32", "31", "33", "2"
 
 
 def render_text(data: dict[str, Any], stream: TextIO, *, color: bool = False) -> None:
+    """Write the table, the legend, the failing cells and the reasons of "n/a" cells."""
     rulesets = data["rulesets"]
     rows = data["requirements"]
     cells = {(cell["requirement"], cell["ruleset"]): cell for cell in data["cells"]}
@@ -29,12 +32,18 @@ def render_text(data: dict[str, Any], stream: TextIO, *, color: bool = False) ->
 
     version = f" (SEG {data['seg_version']})" if data.get("seg_version") else ""
     stream.write(f"SEG port table against {len(rulesets)} rule set"
-                 f"{'s' if len(rulesets) != 1 else ''}{version}\n\n")
+                 f"{'s' if len(rulesets) != 1 else ''}{version}\n")
+    _write_errors(data.get("errors", []), stream)
+    if not rulesets:
+        stream.write("\nNo rule set to show: no rule file was found or every one has "
+                     "errors.\n")
+        return
+    stream.write("\n")
     number_width = len(str(len(rulesets)))
     for index, ruleset in enumerate(rulesets, 1):
         role = ruleset["role"] or ruleset["mode"]
-        stream.write(f"  {index:>{number_width}}  {ruleset['label']}  [{ruleset['format']}, "
-                     f"{role}]\n")
+        stream.write(f"  {index:>{number_width}}  {printable(ruleset['label'])}  "
+                     f"[{ruleset['format']}, {role}]\n")
     stream.write("\n")
 
     labels = [_row_label(row) for row in rows]
@@ -46,12 +55,11 @@ def render_text(data: dict[str, Any], stream: TextIO, *, color: bool = False) ->
         line = label.ljust(label_width)
         for ruleset in rulesets:
             verdict = cells[(row["id"], ruleset["id"])]["verdict"]
-            shown = SYMBOLS[verdict] if color else verdict
-            text = f"{shown:>{width}}"
+            text = f"{SYMBOLS[verdict] if color else verdict:>{width}}"
             if color:
-                good = is_met(row["kind"], verdict)
-                code = _DIM if verdict == NOT_APPLICABLE else _UNSURE if good is None \
-                    else _GOOD if good else _BAD
+                met = is_met(row["kind"], verdict)
+                code = _DIM if verdict == NOT_APPLICABLE else _UNSURE if met is None \
+                    else _GOOD if met else _BAD
                 text = text[:-1] + paint(text[-1], code)
             line += text
         stream.write(f"{line}  {row['source']} -> {row['destination']}\n")
@@ -60,25 +68,84 @@ def render_text(data: dict[str, Any], stream: TextIO, *, color: bool = False) ->
     for verdict, meaning in data["verdicts"].items():
         symbol = f"{SYMBOLS[verdict]} " if color else ""
         stream.write(f"  {symbol}{verdict:<8} {meaning}\n")
+    if color:
+        stream.write(f"  {paint('green', _GOOD)}: the row is met (a required flow allowed, "
+                     f"a protected port blocked); {paint('red', _BAD)}: the row fails\n")
 
-    problems = [(row, index, cells[(row["id"], ruleset["id"])])
-                for row in rows for index, ruleset in enumerate(rulesets, 1)
-                if is_met(row["kind"], cells[(row["id"], ruleset["id"])]["verdict"]) is False
-                or cells[(row["id"], ruleset["id"])]["verdict"] == MAY]
-    if problems:
-        stream.write("\nCells that fail their row, with the deciding rule:\n")
-        for row, index, cell in problems:
-            rule = cell["rule"]
-            where = f"{rule['path']}:{rule['line']}" if rule else "no rule"
-            stream.write(f"  {row['id']} in {index}: {cell['verdict']} at {where}: "
-                         f"{cell['summary']}\n")
-    void = [row for row in rows
-            if all(cells[(row["id"], r["id"])]["verdict"] == NOT_APPLICABLE for r in rulesets)]
-    if void:
-        stream.write("\nRows that apply to no rule set:\n")
-        for row in void:
-            reasons = dict.fromkeys(cells[(row["id"], r["id"])]["reason"] for r in rulesets)
-            stream.write(f"  {row['id']}: {'; '.join(reasons)}\n")
+    _write_failures(data, stream)
+    _write_not_applicable(data, stream)
+
+
+def _write_errors(errors: list[dict[str, Any]], stream: TextIO) -> None:
+    if not errors:
+        return
+    stream.write("\nFiles with errors, left out of the matrix:\n")
+    for error in errors:
+        stream.write(f"  {printable(error['path'])}:{error['line']}:{error['column']}: "
+                     f"{error['rule']}: {printable(error['message'])}\n")
+
+
+def _failing(data: dict[str, Any]) -> Iterator[tuple[dict, int, dict, dict]]:
+    """Yield (row, column number, rule set, check) for each check that fails its row."""
+    cells = {(cell["requirement"], cell["ruleset"]): cell for cell in data["cells"]}
+    for row in data["requirements"]:
+        for index, ruleset in enumerate(data["rulesets"], 1):
+            for check in cells[(row["id"], ruleset["id"])]["checks"]:
+                if check["verdict"] == MAY or is_met(row["kind"], check["verdict"]) is False:
+                    yield row, index, ruleset, check
+
+
+def _write_failures(data: dict[str, Any], stream: TextIO) -> None:
+    failing = list(_failing(data))
+    if not failing:
+        return
+    stream.write("\nChecks that fail their row or may fail it, with the deciding rule:\n")
+    for row, index, ruleset, check in failing:
+        rule = check["rule"]
+        where = f"{printable(rule['path'])}:{rule['line']}" if rule else "no rule"
+        stream.write(f"  {row['id']} in {index}: {check['verdict']} at {where}: "
+                     f"{printable(check['message'])}\n")
+        if check["witness"]:
+            stream.write(f"    witness: {printable(check['witness']['text'])}\n")
+        if check["verdict"] == MAY and ruleset["unknowns"]:
+            lines = ", ".join(str(item["line"]) for item in ruleset["unknowns"])
+            stream.write(f"    depends on constructs seglint cannot model at line"
+                         f"{'s' if len(ruleset['unknowns']) > 1 else ''} {lines}\n")
+
+
+def _write_not_applicable(data: dict[str, Any], stream: TextIO) -> None:
+    """List each reason once, with the cells it applies to."""
+    by_reason: dict[str, dict[str, list[int]]] = {}
+    for cell in data["cells"]:
+        if cell["verdict"] != NOT_APPLICABLE:
+            continue
+        index = next(i for i, r in enumerate(data["rulesets"], 1)
+                     if r["id"] == cell["ruleset"])
+        places = by_reason.setdefault(cell["reason"], {})
+        places.setdefault(cell["requirement"], []).append(index)
+    if not by_reason:
+        return
+    stream.write("\nCells that do not apply (n/a), by reason:\n")
+    every = list(range(1, len(data["rulesets"]) + 1))
+    for reason, places in by_reason.items():
+        stream.write(f"  {printable(reason)}:\n")
+        parts = [row if columns == every else f"{row} in {_numbers(columns)}"
+                 for row, columns in places.items()]
+        stream.write(f"    {'; '.join(parts)}\n")
+
+
+def _numbers(values: list[int]) -> str:
+    """Write 1, 2, 3, 5 as 1-3,5."""
+    parts = []
+    start = previous = values[0]
+    for value in [*values[1:], None]:
+        if value is not None and value == previous + 1:
+            previous = value
+            continue
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+        if value is not None:
+            start = previous = value
+    return ",".join(parts)
 
 
 def _row_label(row: dict[str, Any]) -> str:

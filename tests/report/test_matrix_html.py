@@ -383,8 +383,8 @@ def test_table_headers(document: Document) -> None:
         "edge/asa.cfg asa, network firewall",
     ]
     assert rows == [
-        "SEG101 smtp-inbound-blocked tcp/25 smtp-peers \u2192 processing-nodes",
-        "SEG109 sql-blocked tcp/1433 array-manager \u2192 sql-server",
+        "SEG101 tcp/25 smtp-peers \u2192 processing-nodes",
+        "SEG109 tcp/1433 array-manager \u2192 sql-server",
     ]
 
 
@@ -552,3 +552,22 @@ def test_empty_matrix() -> None:
     document = Document(render_html({"rulesets": [], "requirements": [], "cells": []}))
     assert document.errors == []
     assert [th.text for th in document.all("th")] == ["Port table row"]
+
+
+def test_errors_section_lists_files() -> None:
+    data = sample()
+    data["errors"] = [{"rule": "SEG901", "path": "hosts/bad<1>.rules", "line": 5,
+                       "column": 34, "message": "invalid prefix length (10.1.0.10/33)"}]
+    document = Document(render_html(data))
+    assert document.by_id("errors-title").text == (
+        "Files with errors, left out of the matrix")
+    items = [item.text for item in document.all("li")]
+    assert "hosts/bad<1>.rules:5:34 SEG901: invalid prefix length (10.1.0.10/33)" in items
+
+
+def test_bidi_override_escaped() -> None:
+    data = sample()
+    data["cells"][3]["rule"] = {**AM_RULE, "text": "-j ACCEPT \u202e# PORD"}
+    page = render_html(data)
+    assert "\u202e" not in page
+    assert "\\u202e" in page

@@ -190,3 +190,12 @@ def test_colour_when_asked() -> None:
     lines = render([finding()], color=True)
     assert lines[0].startswith("\x1b[1mrules/am.rules:12:1:\x1b[0m ")
     assert "\x1b[31merror\x1b[0m SEG109 sql-blocked" in lines[0]
+
+
+def test_control_characters_in_path_escaped() -> None:
+    from seglint.report.base import printable
+
+    assert printable("a\x1b[2Jb.rules") == "a\\x1b[2Jb.rules"
+    assert printable("line\nbreak") == "line\\x0abreak"
+    assert printable("rule \u202egnp.exe") == "rule \\u202egnp.exe"
+    assert printable("plain -A INPUT") == "plain -A INPUT"
