@@ -98,6 +98,7 @@ class _Run:
         self.catalogue = rule_catalogue()
         self.texts: dict[str, str] = {}
         self.pending_errors: list[tuple[Candidate, Diagnostic]] = []
+        self.used_entries: set[int] = set()  # ids of the rulesets entries that matched
 
     def run(self, paths: list[Path]) -> RunResult:
         plugins = load_plugins()
@@ -142,7 +143,24 @@ class _Run:
                 continue
             self._check_parsed(candidate, source, result, config, plugins.policies)
         self._apply_settings(config, paths, set(rules))
+        self._unused_entries(config, paths)
         return self._finish()
+
+    def _unused_entries(self, config: Config, paths: list[Path]) -> None:
+        """Note the rulesets entries that matched nothing, often a mistyped glob.
+
+        Only a run over whole folders can tell: pre-commit passes the
+        changed files alone, and those rightly leave most entries unused.
+        """
+        if not paths or not all(path.is_dir() for path in paths):
+            return
+        for entry in config.rulesets:
+            if id(entry) not in self.used_entries:
+                pattern = entry.files or entry.resources
+                self.result.notes.append(
+                    f"rulesets entry at {entry.span.path}:{entry.span.line} "
+                    f"({'files' if entry.files else 'resources'}: {pattern}) "
+                    "matches no checked rule set; check its pattern")
 
     # --- configuration -------------------------------------------------------------
 
@@ -273,6 +291,8 @@ class _Run:
                 Span(ruleset.path, line, column), "error"))
             return None
         entry = config.ruleset_for(ruleset.path, candidate.location, ruleset.name or None)
+        if entry is not None:
+            self.used_entries.add(id(entry))
         if ruleset.format == "windows-firewall" and ruleset.name in WINDOWS_PROFILES:
             profiles = entry.profiles if entry and entry.profiles else WINDOWS_PROFILES
             if ruleset.name not in profiles:

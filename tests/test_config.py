@@ -1076,3 +1076,27 @@ def test_toml_tricky_values(tmp_path: Path) -> None:
     assert config.rulesets[0].files == 'a"b'
     assert config.rulesets[0].interfaces["eth1"].entries == ("10.0.0.0/8", "fd00::/8")
     assert config.rulesets[1].zones["inside"].entries == ("10.0.0.0/8",)
+
+
+def test_unused_rulesets_entry_noted(tmp_path: Path) -> None:
+    from seglint.api import check
+
+    (tmp_path / "seglint.yaml").write_text(
+        "roles:\n  sql-server: [10.0.0.20]\nrulesets:\n  - files: \"hosts/db-*\"\n"
+        "    host: sql-server\n", encoding="utf-8")
+    (tmp_path / "db.rules").write_text("*filter\n:INPUT DROP [0:0]\nCOMMIT\n",
+                                       encoding="utf-8")
+    notes = check([tmp_path], cwd=tmp_path).notes
+    assert notes == ["rulesets entry at seglint.yaml:4 (files: hosts/db-*) matches no "
+                     "checked rule set; check its pattern"]
+
+
+def test_unused_entry_not_noted_for_files(tmp_path: Path) -> None:
+    from seglint.api import check
+
+    (tmp_path / "seglint.yaml").write_text(
+        "roles:\n  sql-server: [10.0.0.20]\nrulesets:\n  - files: \"hosts/db-*\"\n"
+        "    host: sql-server\n", encoding="utf-8")
+    (tmp_path / "db.rules").write_text("*filter\n:INPUT DROP [0:0]\nCOMMIT\n",
+                                       encoding="utf-8")
+    assert check([tmp_path / "db.rules"], cwd=tmp_path).notes == []
