@@ -20,7 +20,7 @@ from seglint.engine import Engine, EngineError
 from seglint.findings import Finding, RuleMeta, level_rank
 from seglint.formats.base import FileAccess, SourceFile
 from seglint.ir import Diagnostic, ParseError, ParseResult, Ruleset, Span
-from seglint.limits import FileSkipped, LimitedFileAccess, read_rule_file
+from seglint.limits import FileSkipped, LimitedFileAccess, clip, read_rule_file
 from seglint.plugins import load_plugins
 from seglint.policy import rule_catalogue
 from seglint.space import ADDR_ALL, IntervalSet
@@ -356,6 +356,9 @@ class _Run:
 
     def _finish(self) -> RunResult:
         result = self.result
+        # Messages quote the rule file; a 10 MB token must not become a 10 MB line.
+        result.diagnostics = [replace(d, message=clip(d.message)) for d in result.diagnostics]
+        result.findings = [replace(f, message=clip(f.message)) for f in result.findings]
         threshold = level_rank(self.options.fail_on) if self.options.fail_on != "never" else 99
         if result.diagnostics:
             result.exit_code = 2

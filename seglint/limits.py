@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from seglint.formats.base import MAX_FILE_BYTES, FileAccess, SourceFile, read_source
@@ -29,6 +30,9 @@ _UNITS = {
 }
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)", re.IGNORECASE)
 SIZE_HINT = "a size such as 5MB or 512KiB, or a number of bytes"
+
+# Messages quote tokens of the rule file; a 10 MB token is cut to this length.
+MAX_MESSAGE_CHARS = 2000
 
 # Messages of read_source for files that are not text.
 _BINARY_PREFIXES = ("file is binary", "file is not text")
@@ -56,6 +60,14 @@ def parse_size(text: str) -> int | None:
     return int(float(found.group(1)) * factor)
 
 
+def clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Cut the middle out of a text longer than ``limit``, saying how much is left out."""
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]}... ({len(text) - 2 * keep} characters left out) ...{text[-keep:]}"
+
+
 def format_size(size: int) -> str:
     return f"{size} bytes"
 
@@ -74,16 +86,42 @@ def _check_size(location: Path, limit: int, where: Span) -> None:
         raise FileSkipped(too_large(size, limit), where, "size")
 
 
+def check_numbers(source: SourceFile) -> None:
+    """Raise ParseError at a run of digits longer than Python converts to an int.
+
+    Every format reads numbers with int(), which refuses more than 4300
+    digits (a guard against quadratic time). No firewall syntax has such a
+    number, so the file is refused at the number instead of failing deep in
+    a parser.
+    """
+    most = sys.get_int_max_str_digits()
+    if not most:
+        return
+    found = re.search(rf"\d{{{most + 1},}}", source.text)
+    if found is None:
+        return
+    start = found.start()
+    line = source.text.count("\n", 0, start) + 1
+    column = start - (source.text.rfind("\n", 0, start) + 1) + 1
+    raise ParseError(
+        f"number too long ({len(found.group())} digits; seglint reads numbers of up to "
+        f"{most} digits)",
+        Span(source.path, line, column, line, column + len(found.group()) - 1),
+    )
+
+
 def read_rule_file(location: Path, display: str, limit: int) -> SourceFile:
     """Read a rule file; raise FileSkipped if it is over ``limit`` or binary."""
     where = Span(display, 1)
     _check_size(location, limit, where)
     try:
-        return read_source(location, display)
+        source = read_source(location, display)
     except ParseError as exc:
         if exc.message.startswith(_BINARY_PREFIXES):
             raise FileSkipped(exc.message, exc.span, "binary") from exc
         raise
+    check_numbers(source)
+    return source
 
 
 class LimitedFileAccess(FileAccess):
@@ -97,4 +135,6 @@ class LimitedFileAccess(FileAccess):
     def read(self, location: Path, span: Span, *, include: bool = True) -> SourceFile:
         if self.inside(location):
             _check_size(location, self.limit, span)
-        return super().read(location, span, include=include)
+        source = super().read(location, span, include=include)
+        check_numbers(source)
+        return source

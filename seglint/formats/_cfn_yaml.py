@@ -18,6 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from seglint.ir import ParseError, Span
 
@@ -132,8 +133,19 @@ def load_template(text: str, path: str) -> CommentedMap:
         raise ParseError(
             f"invalid template ({problem})", Span(path, line, column)
         ) from exc
+    except ReaderError as exc:
+        # The reader gives an offset into the text, not a line and column.
+        position = min(max(int(exc.position), 0), len(text))
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ParseError(
+            f"invalid template (character U+{code:04X} is not allowed in YAML)",
+            Span(path, line, column),
+        ) from exc
     except YAMLError as exc:
-        raise ParseError(f"invalid template ({exc})", Span(path, 1)) from exc
+        problem = " ".join(str(exc).split())
+        raise ParseError(f"invalid template ({problem})", Span(path, 1)) from exc
     except RecursionError as exc:
         raise ParseError("template is nested too deeply", Span(path, 1)) from exc
     if not isinstance(data, CommentedMap):

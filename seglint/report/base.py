@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -10,6 +11,7 @@ from typing import Protocol, TextIO
 
 from seglint.findings import Finding, RuleMeta, level_rank
 from seglint.ir import Diagnostic
+from seglint.limits import clip
 
 # Key of the fingerprint in SARIF ``partialFingerprints``. Baselines are matched on
 # it, so a change to what the fingerprint hashes needs a new version suffix.
@@ -138,3 +140,25 @@ def _relative_to(location: Path, root: Path) -> str | None:
         if relative.parts:
             return relative.as_posix()
     return None
+
+
+# C0 and C1 control characters, DEL, and the bidirectional controls that can
+# make a line read differently from what it holds ("Trojan Source").
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def printable(text: str) -> str:
+    """Escape control characters in text taken from rule files.
+
+    Text from a file (a token in a message, a file name) then cannot move
+    the cursor, change the terminal's colours or break a line of the report;
+    a text longer than 2000 characters loses its middle.
+    """
+    return _UNPRINTABLE.sub(lambda found: _escape(found.group()), clip(text))
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -13,6 +13,7 @@ from seglint.report.base import (
     RunReport,
     at_least,
     diagnostic_level,
+    printable,
     rule_name,
     sorted_diagnostics,
     sorted_findings,
@@ -59,18 +60,18 @@ class TextFormatter:
             entries = [entry for entry in entries if at_least(entry.level, "warning")]
 
         for entry in _grouped(entries):
-            location = paint(f"{entry.span}:", _BOLD)
+            location = paint(printable(f"{entry.span}:"), _BOLD)
             level = paint(entry.level, _LEVEL_COLORS.get(entry.level, ""))
             head = f"{entry.rule_id} {entry.name}" if entry.name else entry.rule_id
-            stream.write(f"{location} {level} {head}: {entry.message}\n")
+            stream.write(f"{location} {level} {head}: {printable(entry.message)}\n")
             if not quiet:
                 for detail in entry.details:
-                    stream.write(paint(f"  {detail}", _DIM) + "\n")
+                    stream.write(paint(f"  {printable(detail)}", _DIM) + "\n")
 
         if quiet:
             return
         for note in report.notes:
-            stream.write(f"note: {note}\n")
+            stream.write(f"note: {printable(note)}\n")
         stream.write(paint(summary(report), _BOLD) + "\n")
 
 
