@@ -25,8 +25,8 @@ HIGHEST_MAX_FILE_SIZE = MAX_FILE_BYTES
 
 _UNITS = {
     "": 1, "b": 1,
-    "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2,
-    "kib": 1024, "mib": 1024**2,
+    "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3,
 }
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)", re.IGNORECASE)
 SIZE_HINT = "a size such as 5MB or 512KiB, or a number of bytes"
@@ -61,10 +61,15 @@ def parse_size(text: str) -> int | None:
 
 
 def clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """Cut the middle out of a text longer than ``limit``, saying how much is left out."""
+    """Cut the middle out of a text longer than ``limit``, saying how much is left out.
+
+    The result is at most ``limit`` characters long, so clipping twice
+    changes nothing.
+    """
     if len(text) <= limit:
         return text
-    keep = limit // 2
+    longest_marker = len(f"... ({len(text)} characters left out) ...")
+    keep = max((limit - longest_marker) // 2, 0)
     return f"{text[:keep]}... ({len(text) - 2 * keep} characters left out) ...{text[-keep:]}"
 
 

@@ -10,6 +10,7 @@ tagged data; any other tag, including Python object tags, becomes an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,8 +122,41 @@ def _loader() -> YAML:
     return yaml
 
 
+# The YAML scanner's time grows with the square of the bracket depth (3,000
+# levels take 11 seconds), and its composer runs out of stack at a few
+# hundred levels anyway; deeper input is refused before it reaches them.
+MAX_BRACKET_DEPTH = 200
+_BRACKET_TOKENS = re.compile(
+    r"""[\[\]{}]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?:^|(?<=\s))#[^\n]*""",
+    re.MULTILINE,
+)
+
+
+def _check_depth(text: str, path: str) -> None:
+    """Raise ParseError at the first bracket nested deeper than MAX_BRACKET_DEPTH.
+
+    Quoted strings and comments are skipped; brackets in block scalars are
+    counted, which only matters for a script nested 200 levels deep.
+    """
+    depth = 0
+    for token in _BRACKET_TOKENS.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_BRACKET_DEPTH:
+                start = token.start()
+                line = text.count("\n", 0, start) + 1
+                column = start - (text.rfind("\n", 0, start) + 1) + 1
+                raise ParseError(
+                    f"template is nested too deeply (more than {MAX_BRACKET_DEPTH} "
+                    "levels of brackets)", Span(path, line, column))
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+
+
 def load_template(text: str, path: str) -> CommentedMap:
     """Return the template's top-level mapping; raise ParseError at the bad spot."""
+    _check_depth(text, path)
     try:
         data = _loader().load(text)
     except MarkedYAMLError as exc:
@@ -150,7 +184,87 @@ def load_template(text: str, path: str) -> CommentedMap:
         raise ParseError("template is nested too deeply", Span(path, 1)) from exc
     if not isinstance(data, CommentedMap):
         raise ParseError("template is not a mapping of sections", Span(path, 1))
+    for part in _read_parts(data):
+        _check_expansion(part, path)
     return data
+
+
+# A template with thousands of resources holds a few hundred thousand values.
+# YAML aliases of aliases can stand for far more ("billion laughs": ten levels
+# of nine aliases are 3.5 billion values), which would take hours to walk.
+MAX_EXPANDED_VALUES = 1_000_000
+
+
+def _read_parts(template: CommentedMap) -> list[Any]:
+    """Return the values seglint reads: every section and resource but their Metadata.
+
+    Metadata and Outputs are never evaluated, so aliases there may repeat
+    as much as they like.
+    """
+    parts: list[Any] = []
+    for key, value in template.items():
+        if key in ("Metadata", "Outputs"):
+            continue
+        if key == "Resources" and isinstance(value, dict):
+            for resource in value.values():
+                if isinstance(resource, dict):
+                    parts += [item for name, item in resource.items() if name != "Metadata"]
+                else:
+                    parts.append(resource)
+        else:
+            parts.append(value)
+    return parts
+
+
+def _children(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [*value.keys(), *value.values()]
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, Intrinsic | UnknownTag):
+        return [value.value]
+    return []
+
+
+def _position(value: Any, path: str) -> Span:
+    if isinstance(value, Intrinsic | UnknownTag):
+        return Span(path, value.line, value.column)
+    lc = getattr(value, "lc", None)
+    if lc is not None and lc.line is not None:
+        return Span(path, lc.line + 1, (lc.col or 0) + 1)
+    return Span(path, 1)
+
+
+def _check_expansion(data: Any, path: str) -> None:
+    """Raise ParseError for aliases that repeat too much or contain themselves.
+
+    The loader shares one object per anchor, so the walk counts each
+    object once and adds up the sizes of its children without expanding them.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()  # objects whose children are being counted
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        value, finished = stack.pop()
+        children = _children(value)
+        key = id(value)
+        if finished:
+            active.discard(key)
+            size = 1 + sum(sizes.get(id(child), 1) for child in children)
+            if size > MAX_EXPANDED_VALUES:
+                raise ParseError(
+                    "YAML aliases expand to too many values (more than "
+                    f"{MAX_EXPANDED_VALUES})", _position(value, path))
+            sizes[key] = size
+            continue
+        if not children or key in sizes:
+            continue
+        if key in active:
+            raise ParseError("a YAML alias refers to a value that contains it",
+                             _position(value, path))
+        active.add(key)
+        stack.append((value, True))
+        stack.extend((child, False) for child in children)
 
 
 def key_position(mapping: Any, key: Any) -> tuple[int, int] | None:
