@@ -190,8 +190,8 @@ class _Run:
             # Only files that parsed count for suppressions and unused ones.
             self.texts[shown] = source.text
         except FileSkipped as exc:
-            # A binary file found in a directory is no rule file (pf.conf.gz);
-            # one named on the command line, or one over the limit, is an error.
+            # A binary file found in a directory (pf.conf.gz) is no rule file.
+            # One named on the command line, or one over the limit, is an error.
             if exc.kind == "binary" and not candidate.explicit:
                 self.result.notes.append(f"skipped {shown}: {exc.message}")
             else:
@@ -356,7 +356,7 @@ class _Run:
 
     def _finish(self) -> RunResult:
         result = self.result
-        # Messages quote the rule file; a 10 MB token must not become a 10 MB line.
+        # Messages quote the rule file, and a 10 MB token must not make a 10 MB line.
         result.diagnostics = [replace(d, message=clip(d.message)) for d in result.diagnostics]
         result.findings = [replace(f, message=clip(f.message)) for f in result.findings]
         threshold = level_rank(self.options.fail_on) if self.options.fail_on != "never" else 99

@@ -86,8 +86,8 @@ def discover(paths: Iterable[Path], formats: Iterable[Any]
     """Yield a Candidate per rule file; yield the bare Path of an explicit file no format reads.
 
     Directories are walked without following symlinks. A symlink found in a
-    directory whose target leaves the tree is not read; it is yielded as
-    Skipped so that the run can say so.
+    directory whose target leaves the tree is not read. It is yielded as
+    Skipped, so that the run reports it in a note.
     """
     formats = list(formats)
     for path in paths:

@@ -1,7 +1,7 @@
 """The file size limit, and reading rule files that are too large or binary.
 
 ``max-file-size`` in the configuration (or ``--max-file-size``) lowers the
-limit of the reader in :mod:`seglint.formats.base`; it applies to the files
+limit of the reader in :mod:`seglint.formats.base`. It applies to the files
 seglint checks and to every file they include. A file over the limit, or a
 binary file, is not parsed: a file named on the command line is a SEG901
 error, and so is a file over the limit found in a directory (it looks like
@@ -20,7 +20,7 @@ from seglint.formats.base import MAX_FILE_BYTES, FileAccess, SourceFile, read_so
 from seglint.ir import ParseError, Span
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
-# read_source refuses larger files whatever the configuration says.
+# read_source rejects larger files whatever the configuration sets.
 HIGHEST_MAX_FILE_SIZE = MAX_FILE_BYTES
 
 _UNITS = {
@@ -31,7 +31,7 @@ _UNITS = {
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)", re.IGNORECASE)
 SIZE_HINT = "a size such as 5MB or 512KiB, or a number of bytes"
 
-# Messages quote tokens of the rule file; a 10 MB token is cut to this length.
+# Messages quote tokens of the rule file, so a 10 MB token is cut to this length.
 MAX_MESSAGE_CHARS = 2000
 
 # Messages of read_source for files that are not text.
@@ -47,7 +47,7 @@ class FileSkipped(ParseError):
 
 
 def parse_size(text: str) -> int | None:
-    """Return the bytes of ``5MB``, ``512 KiB`` or ``2000000``; None if not a size.
+    """Return the bytes of ``5MB``, ``512 KiB`` or ``2000000``, or None for other text.
 
     KB and MB are powers of 1000, KiB and MiB powers of 1024.
     """
@@ -94,10 +94,10 @@ def _check_size(location: Path, limit: int, where: Span) -> None:
 def check_numbers(source: SourceFile) -> None:
     """Raise ParseError at a run of digits longer than Python converts to an int.
 
-    Every format reads numbers with int(), which refuses more than 4300
-    digits (a guard against quadratic time). No firewall syntax has such a
-    number, so the file is refused at the number instead of failing deep in
-    a parser.
+    Every format reads numbers with int(), which raises ValueError past 4300
+    digits because the conversion takes quadratic time. No firewall syntax
+    has such a number, so the file is rejected at the number instead of
+    failing deep in a parser.
     """
     most = sys.get_int_max_str_digits()
     if not most:
@@ -130,7 +130,7 @@ def read_rule_file(location: Path, display: str, limit: int) -> SourceFile:
 
 
 class LimitedFileAccess(FileAccess):
-    """FileAccess that also refuses included files over the size limit."""
+    """FileAccess that also rejects included files over the size limit."""
 
     def __init__(self, root: Path, display_root: Path | None = None,
                  limit: int = DEFAULT_MAX_FILE_SIZE) -> None:

@@ -493,8 +493,8 @@ class RulesetBuilder:
     ) -> None:
         """Raise at the jump that closes a loop of chains (the kernel rejects loops).
 
-        The search keeps its own stack: a chain of thousands of jumps is
-        valid iptables and must not exhaust Python's recursion limit.
+        The search keeps its own stack, because a chain of thousands of jumps
+        is valid iptables and must not exhaust Python's recursion limit.
         """
         prefix = f"{table.name}/"
         done: set[str] = set()

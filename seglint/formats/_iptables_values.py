@@ -157,8 +157,7 @@ def parse_address_range(text: str) -> tuple[IntervalSet, int]:
 def parse_port(text: str) -> int:
     """Parse one port: a number 0-65535 or a service name from the built-in table."""
     if _is_number(text):
-        # int() refuses strings of over 4300 digits; such a port is out of range anyway.
-        port = int(text) if len(text.lstrip("0")) <= 5 else PORT_MAX + 1
+        port = int(text)
         if port > PORT_MAX:
             raise ValueError(f"invalid port ({text}); ports are 0-{PORT_MAX}")
         return port

@@ -342,9 +342,6 @@ def family_range(family: int) -> IntervalSet:
 
 
 def _number(text: str, maximum: int, name: str, value: Value) -> int | None:
-    if text.isascii() and text.isdigit() and len(text.lstrip("0")) > len(str(maximum)):
-        # Out of range, and int() refuses strings of over 4300 digits.
-        raise ParseError(f"{name} out of range ({text} > {maximum})", value.span)
     try:
         number = int(text, 0) if text.lower().startswith("0x") else int(text, 10)
     except ValueError:

@@ -55,8 +55,8 @@ _TERMINAL_NAMES = {
     "PORT_BINARY": "'><' or '<>'",
 }
 _MAX_EXPECTED_SHOWN = 12
-# Inline anchors nested deeper than this are refused before the recursive
-# transformer runs out of stack; real rule sets nest a few levels.
+# Inline anchors nested deeper than this are rejected before the recursive
+# transformer runs out of stack. Real rule sets nest a few levels.
 MAX_ANCHOR_DEPTH = 32
 
 
@@ -84,7 +84,7 @@ def parse_statements(expanded: Expanded) -> list[Statement]:
 
 
 def _check_depth(tree: Tree, expanded: Expanded) -> None:  # type: ignore[type-arg]
-    """Refuse inline anchors nested deeper than MAX_ANCHOR_DEPTH, at the first too deep."""
+    """Raise ParseError at the first inline anchor nested deeper than MAX_ANCHOR_DEPTH."""
     stack: list[tuple[Tree, int]] = [(tree, 0)]  # type: ignore[type-arg]
     while stack:
         node, depth = stack.pop()

@@ -143,7 +143,7 @@ def _relative_to(location: Path, root: Path) -> str | None:
 
 
 # C0 and C1 control characters, DEL, and the bidirectional controls that can
-# make a line read differently from what it holds ("Trojan Source").
+# make a line read differently from what it contains ("Trojan Source").
 _UNPRINTABLE = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
@@ -153,8 +153,8 @@ def printable(text: str) -> str:
     """Escape control characters in text taken from rule files.
 
     Text from a file (a token in a message, a file name) then cannot move
-    the cursor, change the terminal's colours or break a line of the report;
-    a text longer than 2000 characters loses its middle.
+    the cursor, change the terminal's colours or break a line of the report.
+    A text longer than 2000 characters loses its middle.
     """
     return _UNPRINTABLE.sub(lambda found: _escape(found.group()), clip(text))
 
