@@ -2,8 +2,9 @@
 
 Before the fixes, a number of more than 4300 digits reached users as an
 internal error (Python's int() raises ValueError past that length), a NUL
-in a CloudFormation template gave a message without a line, and a chain
-of thousands of iptables jumps raised RecursionError in the loop check.
+in a CloudFormation template gave a message without a line, 1e400 as an
+Fn::Select index raised OverflowError, and a chain of thousands of
+iptables jumps raised RecursionError in the loop check.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ LONG_NUMBERS = [
 ]
 
 
-def _run(folder: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
+def _run(folder: Path, capsys: pytest.CaptureFixture[str],
+         *args: str) -> tuple[int, list[str]]:
     (folder / "seglint.yaml").write_text("{}\n")
     capsys.readouterr()
     code = main(["check", *[str(folder / arg) for arg in args]])
@@ -79,3 +81,16 @@ def test_long_iptables_jump_loop(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert lines[0].startswith(
         f"{tmp_path}/rules.v4:{2 + depth + depth}:13: error SEG901 parse-error: chain loop "
         "(c0 -> c1 -> c2")
+
+
+def test_select_index_infinity(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                               ) -> None:
+    # YAML reads 1e400 as a float infinity, which int() cannot convert.
+    text = SEEDS["seed.cfn.yaml"].replace("!Select [0,", "!Select [1e400,")
+    (tmp_path / "sg.cfn.yaml").write_text(text)
+    code, lines = _run(tmp_path, capsys, "sg.cfn.yaml")
+    assert code == 1
+    assert (
+        f"{tmp_path}/sg.cfn.yaml:31:15: warning SEG902 unsupported-construct: CidrIp is "
+        "not modelled (!Select [inf, [0.0.0.0/0, 10.0.0.0/8]]: invalid Fn::Select index "
+        '(inf)); checks that depend on it say "may"') in lines
