@@ -228,8 +228,25 @@ resource "aws_security_group" "sg" {
 """)
     (tmp_path / "tree" / "terraform.tfvars").symlink_to(outside / "terraform.tfvars")
     outcome = cli("tree")
-    assert outcome.code == 0
+    assert outcome.code == 2
+    assert outcome.lines[0] == (
+        "tree/terraform.tfvars:1:1: error SEG901 parse-error: variable file is a symlink "
+        f"to {outside}/terraform.tfvars, outside the checked tree, so its values are not "
+        "read")
     assert (f"note: skipped tree/terraform.tfvars: symlink to {outside}/terraform.tfvars "
             f"is outside the checked tree ({tmp_path}/tree); name the target to check it"
             ) in outcome.lines
     _no_secret(outcome)
+    named = cli("tree/main.tf")
+    assert named.code == 2
+    assert named.lines[0] == outcome.lines[0]
+
+
+def test_terraform_tfvars_binary(tmp_path: Path, cli: Cli) -> None:
+    write(tmp_path / "main.tf", 'variable "admins" {\n  default = ["10.0.0.0/8"]\n}\n')
+    write(tmp_path / "terraform.tfvars", b"\x00\x01" * 100)
+    outcome = cli("main.tf")
+    assert outcome.code == 2
+    assert outcome.lines[0] == (
+        "terraform.tfvars:1:1: error SEG901 parse-error: file is binary (contains NUL "
+        "bytes), not a rule file")
