@@ -30,11 +30,12 @@ from seglint._config_model import (
 )
 from seglint._config_tree import ConfigError, Item, Node, type_name
 from seglint.ir import Span
+from seglint.limits import DEFAULT_MAX_FILE_SIZE, HIGHEST_MAX_FILE_SIZE, SIZE_HINT, parse_size
 from seglint.space import ADDR_ALL, EMPTY, IntervalSet, network_interval, parse_network
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-TOP_KEYS = ("seg", "trusted", "roles", "rulesets", "rules")
+TOP_KEYS = ("seg", "trusted", "roles", "rulesets", "rules", "max-file-size")
 SEG_KEYS = ("version", "features", "disabled-features")
 RULESET_KEYS = ("files", "resources", "host", "interfaces", "zones", "profiles")
 RULE_KEYS = ("level",)
@@ -59,6 +60,8 @@ def build_config(
     roles = _roles(sections.get("roles"), trusted)
     rulesets = _rulesets(sections.get("rulesets"), roles, trusted)
     rules = _rules(sections.get("rules"), known_rules)
+    size_node = sections.get("max-file-size")
+    max_file_size = DEFAULT_MAX_FILE_SIZE if size_node is None else _size(size_node)
 
     return Config(
         path=path,
@@ -72,6 +75,7 @@ def build_config(
         roles=roles,
         rulesets=rulesets,
         rules=rules,
+        max_file_size=max_file_size,
     )
 
 
@@ -144,6 +148,24 @@ def _features(node: Node, where: str) -> dict[str, Node]:
             )
         found.setdefault(name, item)
     return found
+
+
+def _size(node: Node) -> int:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _wrong_type(node, "max-file-size", SIZE_HINT)
+    size = value if isinstance(value, int) else parse_size(value)
+    if size is None:
+        raise ConfigError(
+            f'invalid size "{value}" in max-file-size (expected {SIZE_HINT})', node.span
+        )
+    if not 1 <= size <= HIGHEST_MAX_FILE_SIZE:
+        raise ConfigError(
+            f"max-file-size out of range ({size} bytes; expected 1 to "
+            f"{HIGHEST_MAX_FILE_SIZE} bytes, 16MiB)",
+            node.span,
+        )
+    return size
 
 
 # --- addresses and roles ------------------------------------------------------

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seglint.ir import Span
+from seglint.limits import DEFAULT_MAX_FILE_SIZE
 from seglint.space import ADDR_ALL, IntervalSet, addresses
 
 KNOWN_ROLES = (
@@ -131,6 +132,8 @@ class Config:
     roles: dict[str, Role]
     rulesets: tuple[RulesetConfig, ...]
     rules: dict[str, RuleSetting]
+    # Files larger than this are not parsed (seglint.limits).
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
 
     @property
     def zero_config(self) -> bool:

@@ -15,11 +15,12 @@ from pathlib import Path
 from seglint import directives as directive_scan
 from seglint import ignorefile
 from seglint.config import Config, ConfigError, Networks, find_config, load_config
-from seglint.discovery import Candidate, discover
+from seglint.discovery import Candidate, Skipped, discover
 from seglint.engine import Engine, EngineError
 from seglint.findings import Finding, RuleMeta, level_rank
-from seglint.formats.base import FileAccess, SourceFile, read_source
+from seglint.formats.base import FileAccess, SourceFile
 from seglint.ir import Diagnostic, ParseError, ParseResult, Ruleset, Span, Unknown
+from seglint.limits import FileSkipped, LimitedFileAccess, clip, read_rule_file
 from seglint.matrix import Column, FlowCheck
 from seglint.plugins import load_plugins
 from seglint.policy import Requirement, rule_catalogue
@@ -62,6 +63,7 @@ class Options:
     fail_on: str = "warning"
     inline_suppressions: bool = True
     cwd: Path | None = None
+    max_file_size: int | None = None  # overrides the configuration's max-file-size
     matrix: bool = False
 
 
@@ -77,14 +79,16 @@ def check(paths: Sequence[str | Path], config: str | Path | None = None,
           *, fail_on: str = "warning", inline_suppressions: bool = True,
           cwd: Path | None = None,
           progress: Callable[[int, int], None] | None = None,
+          max_file_size: int | None = None,
           matrix: bool = False) -> RunResult:
     """Check rule files and directories; return findings, diagnostics and the exit code.
 
     ``progress(done, total)`` is called after each rule file, for a progress bar.
+    ``max_file_size`` (bytes) overrides ``max-file-size`` of the configuration.
     ``matrix`` records the verdict of every port table row for ``seglint matrix``.
     """
     options = Options(Path(config) if config else None, fail_on, inline_suppressions,
-                      (cwd or Path.cwd()).resolve(), matrix)
+                      (cwd or Path.cwd()).resolve(), max_file_size, matrix)
     return _Run(options, progress).run([Path(p) for p in paths])
 
 
@@ -99,6 +103,7 @@ class _Run:
         self.texts: dict[str, str] = {}
         self.pending_errors: list[tuple[Candidate, Diagnostic]] = []
         self.used_entries: set[int] = set()  # ids of the rulesets entries that matched
+        self.max_file_size = options.max_file_size or 0
 
     def run(self, paths: list[Path]) -> RunResult:
         plugins = load_plugins()
@@ -116,14 +121,19 @@ class _Run:
         self.result.config = config
         if config.zero_config:
             self.result.notes.append(ZERO_CONFIG_NOTE)
+        self.max_file_size = self.max_file_size or config.max_file_size
 
         items = list(discover(paths, plugins.formats))
-        total = sum(1 for item in items if not isinstance(item, Path))
+        total = sum(1 for item in items if isinstance(item, Candidate))
         done = 0
         parsed_files = []
         for item in items:
             if isinstance(item, Path):
                 self._missing_or_unknown(item)
+                continue
+            if isinstance(item, Skipped):
+                self.result.notes.append(f"skipped {_link_path(item.location, self.cwd)}: "
+                                         f"{item.reason}")
                 continue
             parsed = self._parse_file(item)
             if parsed is not None:
@@ -197,12 +207,20 @@ class _Run:
     def _parse_file(self, candidate: Candidate
                     ) -> tuple[Candidate, SourceFile, ParseResult, FileAccess] | None:
         shown = display_path(candidate.location, self.cwd)
-        access = FileAccess(candidate.root, self.cwd)
+        access = LimitedFileAccess(candidate.root, self.cwd, self.max_file_size)
         try:
-            source = read_source(candidate.location, shown)
+            source = read_rule_file(candidate.location, shown, self.max_file_size)
             parsed = candidate.format.parse(source, access)
             # Only files that parsed count for suppressions and unused ones.
             self.texts[shown] = source.text
+        except FileSkipped as exc:
+            # A binary file found in a directory (pf.conf.gz) is no rule file.
+            # One named on the command line, or one over the limit, is an error.
+            if exc.kind == "binary" and not candidate.explicit:
+                self.result.notes.append(f"skipped {shown}: {exc.message}")
+            else:
+                self._defer_error(candidate, exc.message, exc.span)
+            return None
         except ParseError as exc:
             self._defer_error(candidate, exc.message, exc.span)
             return None
@@ -210,6 +228,11 @@ class _Run:
             self._defer_error(candidate, "input is nested too deeply to parse", Span(shown, 1))
             return None
         except Exception as exc:  # noqa: BLE001 - no traceback reaches the user
+            if isinstance(getattr(exc, "orig_exc", None), RecursionError):
+                # Lark's transformers wrap the RecursionError of a deep tree.
+                self._defer_error(candidate, "input is nested too deeply to parse",
+                                  Span(shown, 1))
+                return None
             logger.debug("format %s failed on %s", candidate.format.id, shown, exc_info=True)
             self._defer_error(
                 candidate, f"internal error while parsing as {candidate.format.id} "
@@ -364,6 +387,9 @@ class _Run:
 
     def _finish(self) -> RunResult:
         result = self.result
+        # Messages quote the rule file, and a 10 MB token must not make a 10 MB line.
+        result.diagnostics = [replace(d, message=clip(d.message)) for d in result.diagnostics]
+        result.findings = [replace(f, message=clip(f.message)) for f in result.findings]
         threshold = level_rank(self.options.fail_on) if self.options.fail_on != "never" else 99
         if result.diagnostics:
             result.exit_code = 2
@@ -385,6 +411,15 @@ def _unknown_constructs(ruleset: Ruleset) -> tuple[Diagnostic, ...]:
                     found.setdefault((span.line, span.column, condition.text), Diagnostic(
                         "SEG902", f"not modelled: {condition.text}", span, "warning"))
     return tuple(found[key] for key in sorted(found))
+
+
+def _link_path(location: Path, cwd: Path) -> str:
+    """Return a symlink's own path (not its target's) for messages."""
+    absolute = location.absolute()
+    try:
+        return absolute.relative_to(cwd).as_posix()
+    except ValueError:
+        return absolute.as_posix()
 
 
 def _facing(mapping: dict[str, Networks], config: Config) -> dict[str, IntervalSet]:

@@ -20,6 +20,7 @@ from seglint.docs import render_rules
 from seglint.findings import LEVELS, Finding, RuleMeta
 from seglint.ignorefile import IGNORE_FILE_NAME, SuppressionWarning, add_sarif_warnings
 from seglint.ir import Diagnostic, Span
+from seglint.limits import HIGHEST_MAX_FILE_SIZE, SIZE_HINT, parse_size
 from seglint.policy import load_policy_data
 from seglint.report import FORMATTERS, RunReport, load_baseline, new_findings
 from seglint.report.sarif import build_log
@@ -45,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                      help="rule files or directories to check (default: .)")
     _add_run_options(run)
+    run.add_argument("--max-file-size", type=_size, metavar="SIZE",
+                     help="skip files larger than SIZE, e.g. 5MB or 512KiB, with a "
+                          "SEG901 error (default: max-file-size of the configuration, "
+                          "10MiB)")
     run.add_argument("--baseline", type=Path, metavar="SARIF",
                      help="report only findings whose fingerprint is not in this SARIF file")
 
@@ -99,6 +104,16 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
                      help="colour the text output (default: auto, only on a terminal)")
 
 
+def _size(text: str) -> int:
+    size = parse_size(text)
+    if size is None:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r} (expected {SIZE_HINT})")
+    if not 1 <= size <= HIGHEST_MAX_FILE_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"size out of range ({size} bytes; expected 1 to {HIGHEST_MAX_FILE_SIZE})")
+    return size
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -131,7 +146,7 @@ def _check(args: argparse.Namespace) -> int:
         result = check(expand_settings_paths(args.paths), args.config,
                        fail_on=args.fail_on,
                        inline_suppressions=not args.no_inline_suppressions,
-                       progress=progress)
+                       progress=progress, max_file_size=args.max_file_size)
     finally:
         if progress is not None:
             progress.close()

@@ -31,6 +31,14 @@ class Candidate:
     explicit: bool  # named on the command line
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A path found in a directory and not checked, with the reason for a note."""
+
+    location: Path
+    reason: str
+
+
 def _read_head(location: Path) -> str:
     try:
         with location.open("rb") as handle:
@@ -73,11 +81,13 @@ def choose_format(location: Path, formats: Iterable[Any]) -> Any | None:
     return likely[0] if likely else None
 
 
-def discover(paths: Iterable[Path], formats: Iterable[Any]) -> Iterator[Candidate | Path]:
+def discover(paths: Iterable[Path], formats: Iterable[Any]
+             ) -> Iterator[Candidate | Skipped | Path]:
     """Yield a Candidate per rule file; yield the bare Path of an explicit file no format reads.
 
-    Directories are walked without following symlinks; a symlink whose
-    target leaves the tree is skipped.
+    Directories are walked without following symlinks. A symlink found in a
+    directory whose target leaves the tree is not read. It is yielded as
+    Skipped, so that the run reports it in a note.
     """
     formats = list(formats)
     for path in paths:
@@ -89,9 +99,18 @@ def discover(paths: Iterable[Path], formats: Iterable[Any]) -> Iterator[Candidat
             root = path.resolve()
             for directory, subdirs, files in os.walk(path, followlinks=False):
                 subdirs[:] = sorted(d for d in subdirs if d not in SKIPPED_DIRECTORIES)
+                for name in subdirs:
+                    # os.walk lists symlinks to directories here and does not enter them.
+                    link = Path(directory) / name
+                    if link.is_symlink() and link.exists() and not is_inside(link, root):
+                        yield _outside(link, root)
                 for file_name in sorted(files):
                     location = Path(directory) / file_name
-                    if not is_inside(location, root) or not location.is_file():
+                    if not is_inside(location, root):
+                        if location.is_symlink() and location.exists():
+                            yield _outside(location, root)
+                        continue
+                    if not location.is_file():
                         continue
                     fmt = choose_format(location, formats)
                     if fmt is not None:
@@ -106,3 +125,8 @@ def discover(paths: Iterable[Path], formats: Iterable[Any]) -> Iterator[Candidat
                 yield path
                 continue
             yield Candidate(path, path.resolve().parent, fmt, explicit=True)
+
+
+def _outside(link: Path, root: Path) -> Skipped:
+    return Skipped(link, f"symlink to {link.resolve()} is outside the checked tree "
+                         f"({root}); name the target to check it")

@@ -57,8 +57,8 @@ YAML_ERRORS = [
         "seg:\n  version: '10.2'\nsg: {}\n",
         3,
         1,
-        'unknown key "sg" (known keys: seg, trusted, roles, rulesets, rules; '
-        "closest: seg)",
+        'unknown key "sg" (known keys: seg, trusted, roles, rulesets, rules, '
+        "max-file-size; closest: seg)",
     ),
     (
         "unknown role",

@@ -239,7 +239,7 @@ class Resolver:
             return items
         try:
             position = int(index)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # 1e400 reads as infinity
             return self._unresolved(function, f"invalid Fn::Select index ({index})")
         if not isinstance(items, list) or not 0 <= position < len(items):
             return self._unresolved(

@@ -10,6 +10,7 @@ tagged data; any other tag, including Python object tags, becomes an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from seglint.ir import ParseError, Span
 
@@ -120,8 +122,41 @@ def _loader() -> YAML:
     return yaml
 
 
+# The YAML scanner's time grows with the square of the bracket depth: 3,000
+# levels took 11 seconds with ruamel.yaml 0.18 on one core. Its composer runs
+# out of stack at a few hundred levels anyway, so deeper input is rejected first.
+MAX_BRACKET_DEPTH = 200
+_BRACKET_TOKENS = re.compile(
+    r"""[\[\]{}]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?:^|(?<=\s))#[^\n]*""",
+    re.MULTILINE,
+)
+
+
+def _check_depth(text: str, path: str) -> None:
+    """Raise ParseError at the first bracket nested deeper than MAX_BRACKET_DEPTH.
+
+    Quoted strings and comments are skipped. Brackets in block scalars are
+    counted, which matters only for a script nested 200 levels deep.
+    """
+    depth = 0
+    for token in _BRACKET_TOKENS.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_BRACKET_DEPTH:
+                start = token.start()
+                line = text.count("\n", 0, start) + 1
+                column = start - (text.rfind("\n", 0, start) + 1) + 1
+                raise ParseError(
+                    f"template is nested too deeply (more than {MAX_BRACKET_DEPTH} "
+                    "levels of brackets)", Span(path, line, column))
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+
+
 def load_template(text: str, path: str) -> CommentedMap:
     """Return the template's top-level mapping; raise ParseError at the bad spot."""
+    _check_depth(text, path)
     try:
         data = _loader().load(text)
     except MarkedYAMLError as exc:
@@ -132,13 +167,104 @@ def load_template(text: str, path: str) -> CommentedMap:
         raise ParseError(
             f"invalid template ({problem})", Span(path, line, column)
         ) from exc
+    except ReaderError as exc:
+        # The reader gives an offset into the text, not a line and column.
+        position = min(max(int(exc.position), 0), len(text))
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ParseError(
+            f"invalid template (character U+{code:04X} is not allowed in YAML)",
+            Span(path, line, column),
+        ) from exc
     except YAMLError as exc:
-        raise ParseError(f"invalid template ({exc})", Span(path, 1)) from exc
+        problem = " ".join(str(exc).split())
+        raise ParseError(f"invalid template ({problem})", Span(path, 1)) from exc
     except RecursionError as exc:
         raise ParseError("template is nested too deeply", Span(path, 1)) from exc
     if not isinstance(data, CommentedMap):
         raise ParseError("template is not a mapping of sections", Span(path, 1))
+    for part in _read_parts(data):
+        _check_expansion(part, path)
     return data
+
+
+# A template with thousands of resources contains a few hundred thousand values.
+# YAML aliases of aliases can stand for far more ("billion laughs": ten levels
+# of nine aliases are 3.5 billion values), which would take hours to walk.
+MAX_EXPANDED_VALUES = 1_000_000
+
+
+def _read_parts(template: CommentedMap) -> list[Any]:
+    """Return the values seglint reads: every section and resource but their Metadata.
+
+    Metadata and Outputs are never evaluated, so aliases there may repeat
+    as much as they like.
+    """
+    parts: list[Any] = []
+    for key, value in template.items():
+        if key in ("Metadata", "Outputs"):
+            continue
+        if key == "Resources" and isinstance(value, dict):
+            for resource in value.values():
+                if isinstance(resource, dict):
+                    parts += [item for name, item in resource.items() if name != "Metadata"]
+                else:
+                    parts.append(resource)
+        else:
+            parts.append(value)
+    return parts
+
+
+def _children(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [*value.keys(), *value.values()]
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, Intrinsic | UnknownTag):
+        return [value.value]
+    return []
+
+
+def _position(value: Any, path: str) -> Span:
+    if isinstance(value, Intrinsic | UnknownTag):
+        return Span(path, value.line, value.column)
+    lc = getattr(value, "lc", None)
+    if lc is not None and lc.line is not None:
+        return Span(path, lc.line + 1, (lc.col or 0) + 1)
+    return Span(path, 1)
+
+
+def _check_expansion(data: Any, path: str) -> None:
+    """Raise ParseError for aliases that repeat too much or contain themselves.
+
+    The loader shares one object per anchor, so the walk counts each
+    object once and adds up the sizes of its children without expanding them.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()  # objects whose children are being counted
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        value, finished = stack.pop()
+        children = _children(value)
+        key = id(value)
+        if finished:
+            active.discard(key)
+            size = 1 + sum(sizes.get(id(child), 1) for child in children)
+            if size > MAX_EXPANDED_VALUES:
+                raise ParseError(
+                    "YAML aliases expand to too many values (more than "
+                    f"{MAX_EXPANDED_VALUES})", _position(value, path))
+            sizes[key] = size
+            continue
+        if not children or key in sizes:
+            continue
+        if key in active:
+            raise ParseError("a YAML alias refers to a value that contains it",
+                             _position(value, path))
+        active.add(key)
+        stack.append((value, True))
+        stack.extend((child, False) for child in children)
 
 
 def key_position(mapping: Any, key: Any) -> tuple[int, int] | None:

@@ -491,30 +491,39 @@ class RulesetBuilder:
     def _check_loops(
         self, table: _Table, resolved: dict[str, list[tuple[_Draft, Action | None]]]
     ) -> None:
-        """Raise at the jump that closes a loop of chains (the kernel rejects loops)."""
+        """Raise at the jump that closes a loop of chains (the kernel rejects loops).
+
+        The search keeps its own stack, because a chain of thousands of jumps
+        is valid iptables and must not exhaust Python's recursion limit.
+        """
         prefix = f"{table.name}/"
         done: set[str] = set()
 
-        def visit(name: str, path: list[str]) -> None:
-            for draft, action in resolved[name]:
-                if action is None or action.kind not in ("jump", "goto"):
-                    continue
-                callee = action.target.removeprefix(prefix)
-                if callee in path:
-                    cycle = path[path.index(callee) :] + [callee]
-                    assert draft.parsed.target is not None
-                    raise self.error(
-                        f"chain loop ({' -> '.join(cycle)}); iptables-restore "
-                        "rejects it",
-                        draft.parsed.target.name_word,
-                    )
-                if callee not in done:
-                    visit(callee, path + [callee])
-            done.add(name)
-
-        for name in resolved:
-            if name not in done:
-                visit(name, [name])
+        for start in resolved:
+            if start in done:
+                continue
+            path = [start]
+            pending = [iter(resolved[start])]
+            while pending:
+                for draft, action in pending[-1]:
+                    if action is None or action.kind not in ("jump", "goto"):
+                        continue
+                    callee = action.target.removeprefix(prefix)
+                    if callee in path:
+                        cycle = path[path.index(callee) :] + [callee]
+                        assert draft.parsed.target is not None
+                        raise self.error(
+                            f"chain loop ({' -> '.join(cycle)}); iptables-restore "
+                            "rejects it",
+                            draft.parsed.target.name_word,
+                        )
+                    if callee not in done:
+                        path.append(callee)
+                        pending.append(iter(resolved[callee]))
+                        break
+                else:
+                    done.add(path.pop())
+                    pending.pop()
 
     def _policy(self, table: _Table, name: str) -> Rule:
         policy = table.policies[name]

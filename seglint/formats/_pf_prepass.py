@@ -271,9 +271,14 @@ class _Expander:
             raise ParseError(
                 f"macro is not defined ({name}); define it above its first use", span
             )
-        if name in stack or len(stack) >= MAX_MACRO_DEPTH:
+        if name in stack:
             raise ParseError(
                 f"macro refers to itself ({' -> '.join(stack + (name,))})", span
+            )
+        if len(stack) >= MAX_MACRO_DEPTH:
+            raise ParseError(
+                f"macros nested too deeply (more than {MAX_MACRO_DEPTH}: "
+                f"{' -> '.join(stack[:3])} -> ... -> {name})", span
             )
         # NOTE: pfctl does not expand a $name that a macro's value contains;
         # it is expanded here, which reads the way such a file is meant.

@@ -12,7 +12,7 @@ import logging
 from functools import cache
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -55,6 +55,9 @@ _TERMINAL_NAMES = {
     "PORT_BINARY": "'><' or '<>'",
 }
 _MAX_EXPECTED_SHOWN = 12
+# Inline anchors nested deeper than this are rejected before the recursive
+# transformer runs out of stack. Real rule sets nest a few levels.
+MAX_ANCHOR_DEPTH = 32
 
 
 @cache
@@ -71,12 +74,27 @@ def parse_statements(expanded: Expanded) -> list[Statement]:
         tree = parser().parse(expanded.text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, expanded) from None
+    _check_depth(tree, expanded)
     try:
         return _Statements(expanded).transform(tree)  # type: ignore[no-any-return]
     except VisitError as exc:
         if isinstance(exc.orig_exc, ParseError):
             raise exc.orig_exc from None
         raise
+
+
+def _check_depth(tree: Tree, expanded: Expanded) -> None:  # type: ignore[type-arg]
+    """Raise ParseError at the first inline anchor nested deeper than MAX_ANCHOR_DEPTH."""
+    stack: list[tuple[Tree, int]] = [(tree, 0)]  # type: ignore[type-arg]
+    while stack:
+        node, depth = stack.pop()
+        if node.data == "anchor_block":
+            depth += 1
+            if depth > MAX_ANCHOR_DEPTH:
+                raise ParseError(
+                    f"anchors are nested too deeply (more than {MAX_ANCHOR_DEPTH})",
+                    expanded.span(node.meta.start_pos))
+        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
 
 
 def _syntax_error(exc: UnexpectedInput, expanded: Expanded) -> ParseError:

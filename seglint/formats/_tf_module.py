@@ -16,6 +16,7 @@ parsed as its own input but needs the whole module.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 from collections import OrderedDict
@@ -650,15 +651,20 @@ def load_module(source: SourceFile, files: FileAccess) -> TfModule:
         key=lambda location: location.name,
     )
     var_texts: list[tuple[str, str]] = []
+    # A variable file that cannot be read would leave the defaults in place
+    # without a word, so the module reports it as an error.
+    read_errors = _leaving_var_files(source, files)
     for location in var_files:
         try:
             var_texts.append(
                 (sibling_path(source, location), files.read(location, where).text)
             )
         except ParseError as exc:
-            logger.debug("skipping tfvars %s: %s", location, exc.message)
+            read_errors.append(
+                ParseError(exc.message, Span(sibling_path(source, location), 1)))
 
-    key = (str(directory.resolve()), tuple(texts), tuple(var_texts))
+    key = (str(directory.resolve()), tuple(texts), tuple(var_texts),
+           tuple(error.message for error in read_errors))
     module = _modules.get(key)
     if module is not None:
         _modules.move_to_end(key)
@@ -685,5 +691,28 @@ def load_module(source: SourceFile, files: FileAccess) -> TfModule:
         module.fail(error)
     if tfvars_error is not None and parsed:
         module.errors.setdefault(parsed[0].path, tfvars_error)
+    if read_errors and parsed:
+        module.errors.setdefault(parsed[0].path, read_errors[0])
     _remember(_modules, key, module, _CACHE_SIZE)
     return module
+
+
+VAR_FILE_PATTERNS = ("terraform.tfvars", "terraform.tfvars.json", "*.auto.tfvars",
+                     "*.auto.tfvars.json")
+
+
+def _leaving_var_files(source: SourceFile, files: FileAccess) -> list[ParseError]:
+    """Return an error for each variable file that is a symlink out of the checked tree.
+
+    FileAccess.glob leaves such files out, and Terraform would read them.
+    """
+    directory = source.location.parent
+    errors = []
+    for location in sorted(directory.iterdir()):
+        if (location.is_symlink() and location.exists() and not files.inside(location)
+                and any(fnmatch.fnmatch(location.name, p) for p in VAR_FILE_PATTERNS)):
+            errors.append(ParseError(
+                f"variable file is a symlink to {location.resolve()}, outside the "
+                "checked tree, so its values are not read",
+                Span(sibling_path(source, location), 1)))
+    return errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -10,6 +11,7 @@ from typing import Protocol, TextIO
 
 from seglint.findings import Finding, RuleMeta, level_rank
 from seglint.ir import Diagnostic
+from seglint.limits import clip
 
 # Key of the fingerprint in SARIF ``partialFingerprints``. Baselines are matched on
 # it, so a change to what the fingerprint hashes needs a new version suffix.
@@ -140,19 +142,23 @@ def _relative_to(location: Path, root: Path) -> str | None:
     return None
 
 
-# Control characters, and the Unicode marks that reorder text on screen
-# (bidirectional overrides and isolates), would let a file name or a rule
-# comment rewrite the terminal or disguise a rule, so they are shown escaped.
-_HIDDEN = frozenset(
-    [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F),
-     *range(0x2066, 0x206A)])
+# C0 and C1 control characters, DEL, and the bidirectional controls that can
+# make a line read differently from what it contains ("Trojan Source").
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def printable(text: str) -> str:
-    """Return ``text`` with control and bidirectional characters written as escapes."""
-    if not any(ord(char) in _HIDDEN for char in text):
-        return text
-    return "".join(
-        (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
-        if ord(char) in _HIDDEN else char
-        for char in text)
+    """Escape control characters in text taken from rule files.
+
+    Text from a file (a token in a message, a file name) then cannot move
+    the cursor, change the terminal's colours or break a line of the report.
+    A text longer than 2000 characters loses its middle.
+    """
+    return _UNPRINTABLE.sub(lambda found: _escape(found.group()), clip(text))
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

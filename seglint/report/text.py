@@ -60,7 +60,7 @@ class TextFormatter:
             entries = [entry for entry in entries if at_least(entry.level, "warning")]
 
         for entry in _grouped(entries):
-            location = paint(f"{printable(str(entry.span))}:", _BOLD)
+            location = paint(printable(f"{entry.span}:"), _BOLD)
             level = paint(entry.level, _LEVEL_COLORS.get(entry.level, ""))
             head = f"{entry.rule_id} {entry.name}" if entry.name else entry.rule_id
             stream.write(f"{location} {level} {head}: {printable(entry.message)}\n")
