@@ -199,8 +199,18 @@ class _Run:
         if not path.exists():
             self.result.diagnostics.append(Diagnostic(
                 "SEG901", f"file or directory not found ({path})", Span(shown, 1), "error"))
-        else:
-            self.result.notes.append(f"skipped {shown}: not a rule file of a known format")
+            return
+        try:
+            with path.open("rb") as handle:
+                handle.read(1)
+        except OSError as exc:
+            # Format detection reads nothing from a file it cannot open, so
+            # "not a known format" would hide the real cause.
+            self.result.diagnostics.append(Diagnostic(
+                "SEG901", f"cannot read the file ({exc.strerror or exc}); check its "
+                "permissions", Span(shown, 1), "error"))
+            return
+        self.result.notes.append(f"skipped {shown}: not a rule file of a known format")
 
     # --- one file ---------------------------------------------------------------------
 

@@ -434,3 +434,14 @@ def test_progress_bar_for_many_files() -> None:
     bar(1, ProgressBar.MIN_FILES + 1)
     assert bar.bar is not None
     bar.close()
+
+
+def test_unreadable_file_is_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from seglint.cli import main
+
+    # Reading /proc/self/mem at offset 0 fails with EIO, even as root.
+    code = main(["check", "/proc/self/mem"])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert re.search(r"/proc/\d+/mem:1:1: error SEG901 parse-error: cannot read the file "
+                     r"\(Input/output error\); check its permissions", out)
