@@ -15,15 +15,11 @@ from typing import Any, TextIO
 from seglint import __version__
 from seglint.api import RunResult, check
 from seglint.config import find_config
-from seglint.diff import DiffError, diff
-from seglint.docs import render_rules
 from seglint.findings import LEVELS, Finding, RuleMeta
 from seglint.ignorefile import IGNORE_FILE_NAME, SuppressionWarning, add_sarif_warnings
 from seglint.ir import Diagnostic, Span
 from seglint.policy import load_policy_data
 from seglint.report import FORMATTERS, RunReport, load_baseline, new_findings
-from seglint.report.sarif import build_log
-from seglint.report.sarif_model import to_json
 
 EXIT_USAGE = 2
 # A path with one of these names stands for every rule file below its folder.
@@ -137,6 +133,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    from seglint.diff import DiffError, diff
+
     progress = _progress_bar(args)
     try:
         result = diff(args.rev, args.paths, args.config, fail_on=args.fail_on,
@@ -234,6 +232,9 @@ def _render(name: str, report: RunReport, warnings: list[SuppressionWarning],
     if name == "sarif" and warnings:
         # NOTE: RunReport has no field for warnings with a location, so the
         # SARIF log is built here and the notifications are added to it.
+        from seglint.report.sarif import build_log
+        from seglint.report.sarif_model import to_json
+
         log = add_sarif_warnings(build_log(report), warnings, report.root)
         json.dump(to_json(log), stream, indent=2, ensure_ascii=False)
         stream.write("\n")
@@ -298,6 +299,8 @@ def _use_color(choice: str, stream: TextIO) -> bool:
 
 
 def _docs(output: Path | None) -> int:
+    from seglint.docs import render_rules
+
     text = render_rules(load_policy_data().rules)
     if output is None:
         sys.stdout.write(text)

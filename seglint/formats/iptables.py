@@ -55,6 +55,7 @@ from seglint.formats.base import FileAccess, SourceFile
 from seglint.hookspecs import hookimpl
 from seglint.ir import ParseError, ParseResult, Span
 from seglint.resources import grammar_text
+from seglint.larkcache import build_parser
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ _WORD_KINDS = {"OPTION": "option", "BANG": "bang", "WORD": "word", "STRING": "wo
 
 @cache
 def _parser() -> Lark:
-    return Lark(
+    return build_parser(
         grammar_text("iptables"),
         parser="lalr",
         lexer="contextual",
