@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from seglint import directives as directive_scan
-from seglint import ignorefile
+from seglint import ignorefile, parallel
 from seglint.config import Config, ConfigError, Networks, find_config, load_config
 from seglint.discovery import Candidate, discover
 from seglint.engine import Engine, EngineError
@@ -59,6 +59,7 @@ class Options:
     fail_on: str = "warning"
     inline_suppressions: bool = True
     cwd: Path | None = None
+    jobs: int | None = 1  # worker processes; None chooses by the size of the run
 
 
 def display_path(location: Path, cwd: Path) -> str:
@@ -72,13 +73,16 @@ def display_path(location: Path, cwd: Path) -> str:
 def check(paths: Sequence[str | Path], config: str | Path | None = None,
           *, fail_on: str = "warning", inline_suppressions: bool = True,
           cwd: Path | None = None,
-          progress: Callable[[int, int], None] | None = None) -> RunResult:
+          progress: Callable[[int, int], None] | None = None,
+          jobs: int | str = 1) -> RunResult:
     """Check rule files and directories; return findings, diagnostics and the exit code.
 
     ``progress(done, total)`` is called after each rule file, for a progress bar.
+    ``jobs`` is the number of worker processes, or ``"auto"`` for one per CPU
+    on large runs (see ``seglint.parallel``); the result does not depend on it.
     """
     options = Options(Path(config) if config else None, fail_on, inline_suppressions,
-                      (cwd or Path.cwd()).resolve())
+                      (cwd or Path.cwd()).resolve(), parallel.parse_jobs(jobs))
     return _Run(options, progress).run([Path(p) for p in paths])
 
 
@@ -111,7 +115,12 @@ class _Run:
             self.result.notes.append(ZERO_CONFIG_NOTE)
 
         items = list(discover(paths, plugins.formats))
-        total = sum(1 for item in items if not isinstance(item, Path))
+        candidates = [item for item in items if not isinstance(item, Path)]
+        workers = parallel.worker_count(self.options.jobs, candidates)
+        if workers > 1 and self._run_parallel(items, candidates, workers, config):
+            self._apply_settings(config, paths, set(rules))
+            return self._finish()
+        total = len(candidates)
         done = 0
         parsed_files = []
         for item in items:
@@ -137,6 +146,35 @@ class _Run:
             self._check_parsed(candidate, source, result, config, plugins.policies)
         self._apply_settings(config, paths, set(rules))
         return self._finish()
+
+    def _run_parallel(self, items: list[Candidate | Path], candidates: list[Candidate],
+                      workers: int, config: Config) -> bool:
+        """Parse and check the files in worker processes, merged as :meth:`run` does.
+
+        Return False, having changed nothing, when a worker process died.
+        """
+        results = parallel.check_files(candidates, workers, self.options, config,
+                                       self.progress)
+        if results is None:
+            return False
+        for item in items:
+            if isinstance(item, Path):
+                self._missing_or_unknown(item)
+        for result in results:
+            if result.text is not None:
+                self.texts[result.text[0]] = result.text[1]
+        loaded = set().union(*(result.read_paths for result in results))
+        for candidate, result in zip(candidates, results, strict=True):
+            if candidate.explicit or candidate.location.resolve() not in loaded:
+                self.result.diagnostics.extend(result.errors)
+        for candidate, result in zip(candidates, results, strict=True):
+            if not result.parsed or (not candidate.explicit
+                                     and candidate.location.resolve() in loaded):
+                continue
+            self.result.files_checked += 1
+            self.result.findings.extend(result.findings)
+            self.result.diagnostics.extend(result.diagnostics)
+        return True
 
     # --- configuration -------------------------------------------------------------
 

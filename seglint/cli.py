@@ -18,6 +18,7 @@ from seglint.config import find_config
 from seglint.findings import LEVELS, Finding, RuleMeta
 from seglint.ignorefile import IGNORE_FILE_NAME, SuppressionWarning, add_sarif_warnings
 from seglint.ir import Diagnostic, Span
+from seglint.parallel import AUTO_MIN_BYTES, AUTO_MIN_FILES, JobsError, parse_jobs
 from seglint.policy import load_policy_data
 from seglint.report import FORMATTERS, RunReport, load_baseline, new_findings
 
@@ -41,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                      help="rule files or directories to check (default: .)")
     _add_run_options(run)
+    run.add_argument("-j", "--jobs", default="auto", metavar="N",
+                     help="check the files in N worker processes, or 'auto': one per "
+                          f"CPU when there are at least {AUTO_MIN_FILES} rule files or "
+                          f"{AUTO_MIN_BYTES // 1024} KiB of them, else 1 (default: auto); "
+                          "the report is the same for every N")
     run.add_argument("--baseline", type=Path, metavar="SARIF",
                      help="report only findings whose fingerprint is not in this SARIF file")
 
@@ -106,12 +112,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    try:
+        jobs = parse_jobs(args.jobs)
+    except JobsError as exc:
+        print(f"seglint: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     progress = _progress_bar(args)
     try:
         result = check(expand_settings_paths(args.paths), args.config,
                        fail_on=args.fail_on,
                        inline_suppressions=not args.no_inline_suppressions,
-                       progress=progress)
+                       progress=progress, jobs="auto" if jobs is None else jobs)
     finally:
         if progress is not None:
             progress.close()
