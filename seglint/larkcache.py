@@ -110,7 +110,7 @@ def decode_text(text: str) -> Any:
     return json.loads(text, object_hook=_decode_object)
 
 
-def _load(location: Path, key: str) -> Any | None:
+def _load(location: Path, key: str, transformer: Any) -> Any | None:
     from lark import Lark
 
     try:
@@ -118,7 +118,7 @@ def _load(location: Path, key: str) -> Any | None:
         if not isinstance(stored, dict) or stored.get("key") != key:
             return None
         tables = stored["tables"]
-        return Lark._load_from_dict(tables["data"], tables["memo"])
+        return _from_tables(tables, transformer)
     except FileNotFoundError:
         return None
     except Exception:  # noqa: BLE001 - a broken cache file only costs a rebuild
@@ -126,13 +126,23 @@ def _load(location: Path, key: str) -> Any | None:
         return None
 
 
-def _store(directory: Path, location: Path, key: str, parser: Any) -> None:
+def _tables(parser: Any) -> dict[str, Any]:
     from lark.grammar import Rule
     from lark.lexer import TerminalDef
 
+    data, memo = parser.memo_serialize([TerminalDef, Rule])
+    return {"data": data, "memo": memo}
+
+
+def _from_tables(tables: dict[str, Any], transformer: Any) -> Any:
+    from lark import Lark
+
+    extra = {} if transformer is None else {"transformer": transformer}
+    return Lark._load_from_dict(tables["data"], tables["memo"], **extra)
+
+
+def _store(directory: Path, location: Path, key: str, tables: dict[str, Any]) -> None:
     try:
-        data, memo = parser.memo_serialize([TerminalDef, Rule])
-        tables = {"data": data, "memo": memo}
         encoded = encode(tables)
         if decode_text(json.dumps(encoded)) != tables:
             logger.debug("parser tables do not survive JSON; not caching them")
@@ -147,25 +157,36 @@ def _store(directory: Path, location: Path, key: str, parser: Any) -> None:
         logger.debug("cannot write the parser cache file %s", location, exc_info=True)
 
 
-def build_parser(grammar: str, **options: Any) -> Any:
-    """Return a Lark LALR parser for ``grammar``, from the cache when it holds one."""
+def build_parser(grammar: str, *, transformer: Any = None, **options: Any) -> Any:
+    """Return a Lark LALR parser for ``grammar``, from the cache when it holds one.
+
+    A ``transformer`` is applied while parsing, so no parse tree is built;
+    it is not part of the cached tables.
+    """
     from lark import Lark
 
     directory = cache_dir()
     if directory is None:
-        return Lark(grammar, **options)
+        return Lark(grammar, transformer=transformer, **options)
     key = _cache_key(grammar, options)
     location = directory / f"lark-{key[:32]}.json"
     if _private(directory):
-        loaded = _load(location, key)
+        loaded = _load(location, key, transformer)
         if loaded is not None:
             return loaded
     parser = Lark(grammar, **options)
     try:
+        tables = _tables(parser)
+    except Exception:  # noqa: BLE001 - a grammar that cannot be saved is built each time
+        logger.debug("cannot serialise the parser tables", exc_info=True)
+        return parser if transformer is None else Lark(grammar, transformer=transformer,
+                                                       **options)
+    try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
-        return parser
-    if _private(directory):
-        _store(directory, location, key, parser)
-    return parser
+        pass
+    else:
+        if _private(directory):
+            _store(directory, location, key, tables)
+    return parser if transformer is None else _from_tables(tables, transformer)
 

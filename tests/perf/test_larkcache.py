@@ -90,3 +90,27 @@ def test_cache_off(cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 ])
 def test_encoding_round_trip(value: object) -> None:
     assert larkcache.decode_text(json.dumps(larkcache.encode(value))) == value
+
+
+class _Words:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def start(self, children: list[object]) -> list[str]:
+        self.calls += 1
+        return [str(child) for child in children]
+
+
+def test_transformer_applied_from_cache(cache_home: Path) -> None:
+    larkcache.build_parser(GRAMMAR, **OPTIONS)
+    words = _Words()
+    loaded = larkcache.build_parser(GRAMMAR, transformer=words, **OPTIONS)
+    assert loaded.parse("ab cd") == ["ab", "cd"]
+    assert words.calls == 1
+
+
+def test_transformer_applied_when_built(cache_home: Path) -> None:
+    words = _Words()
+    built = larkcache.build_parser(GRAMMAR, transformer=words, **OPTIONS)
+    assert built.parse("ab cd") == ["ab", "cd"]
+    assert _files(cache_home) != []
