@@ -20,16 +20,18 @@ as a serial run does.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# multiprocessing and concurrent.futures take about 25 ms to import; they
+# are imported only when a run uses workers.
 if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import Future
+
     from seglint.config import Config
     from seglint.discovery import Candidate
     from seglint.findings import Finding
@@ -145,6 +147,8 @@ def _check_one(location: Path, root: Path, format_id: str, explicit: bool,
 
 
 def _context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     # forkserver forks each worker from a single-threaded server process:
     # cheaper than spawn (no fresh interpreter per worker) and, unlike a
     # plain fork, safe while the parent runs threads (the progress bar).
@@ -163,6 +167,9 @@ def check_files(candidates: Sequence[Candidate], workers: int, options: Any,
     Returns None when a worker process dies (the caller then checks the
     files itself, so a crash is reported as in a serial run).
     """
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     results: list[FileResult | None] = [None] * len(candidates)
     # The largest files first, so that one big file does not start last.
     order = sorted(range(len(candidates)), key=lambda index: -_size(candidates[index]))
