@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +141,8 @@ def _from_tables(tables: dict[str, Any], transformer: Any) -> Any:
 
 
 def _store(directory: Path, location: Path, key: str, tables: dict[str, Any]) -> None:
+    import tempfile
+
     try:
         encoded = encode(tables)
         if decode_text(json.dumps(encoded)) != tables:
