@@ -74,19 +74,48 @@ def child(location: Path, trace: bool, report: Path) -> None:
     api.check([warm], location.parent / "seglint.yaml", cwd=location.parent)
     warm.unlink()
     IptablesFormat.parse = timed_parse  # type: ignore[method-assign]
+    if trace:
+        _trace_walks(measured)
     start = time.perf_counter()
     result = api.check([location], location.parent / "seglint.yaml", cwd=location.parent)
     measured["total_s"] = time.perf_counter() - start
     measured["rss_mb"] = _rss_mb()
     measured["findings"] = len(result.findings)
     measured["exit_code"] = result.exit_code
-    if trace:
-        measured["check_top"] = _top(tracemalloc.take_snapshot())
     report.write_text(json.dumps(measured), encoding="utf-8")
 
 
+def _trace_walks(measured: dict[str, object]) -> None:
+    """Record the allocation sites when an engine walk ends at a new memory high."""
+    import tracemalloc
+
+    from seglint.engine import Engine
+
+    original = Engine.walk
+    highest = [0]
+
+    def walk(self: Engine, *args: object, **kwargs: object) -> object:
+        outcomes = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        current = tracemalloc.get_traced_memory()[0]
+        # A snapshot costs about a second; take one per 10% of growth.
+        if current > highest[0] * 1.1:
+            highest[0] = current
+            measured["check_top"] = _top(tracemalloc.take_snapshot())
+            measured["check_traced_mb"] = current / 2**20
+        return outcomes
+
+    Engine.walk = walk  # type: ignore[method-assign]
+
+
 def _top(snapshot: object, count: int = 8) -> list[str]:
-    statistics = snapshot.statistics("traceback")  # type: ignore[attr-defined]
+    import tracemalloc
+
+    # Module code objects are not what grows with the rule count.
+    snapshot = snapshot.filter_traces([  # type: ignore[attr-defined]
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap_external>"),
+    ])
+    statistics = snapshot.statistics("traceback")
     lines = []
     for stat in statistics[:count]:
         frames = " <- ".join(f"{Path(frame.filename).name}:{frame.lineno}"
@@ -128,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds allowed for one size (default: 900)")
     parser.add_argument("--trace", action="store_true",
                         help="record allocations with tracemalloc (slower) and print "
-                             "the top allocation sites after parsing and at the end")
+                             "the top allocation sites after parsing and at the largest "
+                             "traced memory after an engine walk")
     parser.add_argument("--child", nargs=2, metavar=("FILE", "REPORT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -166,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{size:>7} {_number(row.get('parse_s'), '8.2f'):>8} {check_cell} "
                   f"{_number(row.get('parse_rss_mb'), '9.0f'):>9} "
                   f"{_number(peak, '8.0f'):>8} {ratios}", flush=True)
+            if "check_traced_mb" in row:
+                print(f"    largest traced memory after an engine walk: "
+                      f"{row['check_traced_mb']:.0f} MB")
             for key in ("parse_top", "check_top"):
                 for line in row.get(key, []) or []:  # type: ignore[union-attr]
                     print(f"    {key.split('_')[0]:<5} {line}")

@@ -13,7 +13,7 @@ are decided by the parent after all workers finish:
   serial run (``_Run._apply_settings``).
 
 Formats that join files themselves (a Terraform module's resources tied by
-a directive) read the other files inside ``parse``, so a worker sees them
+a directive) read the other files inside ``parse``, so a worker reads them
 as a serial run does.
 """
 
@@ -40,9 +40,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # `--jobs auto` uses one process per CPU when a run has at least this many
-# rule files or this many bytes of them, and one process otherwise. Below
-# these sizes, starting the workers costs more than it saves (measured with
-# benchmarks/parallel.py on 2 cores).
+# rule files or this many bytes of them, and one process otherwise. Starting
+# the workers costs about 0.2 s, more than ten small files take to check
+# (benchmarks/parallel.py on a 2-core Xeon); the limits are estimates.
 AUTO_MIN_FILES = 16
 AUTO_MIN_BYTES = 512 * 1024
 # Modules the worker processes import before the first file: each worker
@@ -55,7 +55,7 @@ class JobsError(ValueError):
 
 
 def parse_jobs(text: str | int) -> int | None:
-    """Return the number of processes ``text`` asks for; None for ``auto``."""
+    """Return the number of processes that ``text`` requests; None for ``auto``."""
     if isinstance(text, int):
         value = text
     elif text.strip().lower() == "auto":
@@ -96,7 +96,7 @@ def worker_count(jobs: int | None, candidates: Sequence[Candidate]) -> int:
 
 @dataclass
 class FileResult:
-    """What one worker found in one rule file, in the order a serial run finds it."""
+    """The findings and diagnostics of one rule file, in the order of a serial run."""
 
     parsed: bool
     text: tuple[str, str] | None  # (display path, file text) when the file parsed

@@ -35,7 +35,7 @@ def test_corpus_same_report(capsys, monkeypatch, shared: Path, output: str) -> N
 
 
 def test_cases_same_report(capsys, monkeypatch, shared: Path) -> None:
-    # The cases include parse errors, include fragments and unknown roles.
+    # The cases hold several configurations and a file that fails to parse.
     monkeypatch.chdir(shared)
     serial = _report(capsys, "1", "text", "cases")
     workers = _report(capsys, "3", "text", "cases")
