@@ -130,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
                     value = mine.wall / theirs.wall
                     failed |= value > GOAL
                     ratio = f"{value:>6.1f}x"
+                elif theirs is not None:
+                    # seglint timed out: the ratio is at least this.
+                    failed = True
+                    ratio = f">{args.timeout / theirs.wall:.0f}x"
                 print(f"{name:<9} {size:>7} {_cell(mine, args.timeout)} "
                       f"{_cell(theirs, args.timeout)} {ratio:>7}", flush=True)
                 location.unlink()

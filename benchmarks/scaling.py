@@ -63,6 +63,8 @@ def child(location: Path, trace: bool, report: Path) -> None:
         if trace:
             snapshot = tracemalloc.take_snapshot()
             measured["parse_top"] = _top(snapshot)
+            measured["parse_peak_traced_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.reset_peak()
         # Written now so that a check that times out still reports its parse.
         report.write_text(json.dumps(measured), encoding="utf-8")
         return result
@@ -82,6 +84,8 @@ def child(location: Path, trace: bool, report: Path) -> None:
     measured["rss_mb"] = _rss_mb()
     measured["findings"] = len(result.findings)
     measured["exit_code"] = result.exit_code
+    if trace:
+        measured["check_peak_traced_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
     report.write_text(json.dumps(measured), encoding="utf-8")
 
 
@@ -197,8 +201,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{_number(row.get('parse_rss_mb'), '9.0f'):>9} "
                   f"{_number(peak, '8.0f'):>8} {ratios}", flush=True)
             if "check_traced_mb" in row:
-                print(f"    largest traced memory after an engine walk: "
-                      f"{row['check_traced_mb']:.0f} MB")
+                print(f"    traced memory: parse peak "
+                      f"{_number(row.get('parse_peak_traced_mb'), '.0f')} MB, check peak "
+                      f"{_number(row.get('check_peak_traced_mb'), '.0f')} MB, largest "
+                      f"after an engine walk {row['check_traced_mb']:.0f} MB")
             for key in ("parse_top", "check_top"):
                 for line in row.get(key, []) or []:  # type: ignore[union-attr]
                     print(f"    {key.split('_')[0]:<5} {line}")
