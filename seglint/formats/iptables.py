@@ -174,8 +174,11 @@ def parse_text(text: str, path: str) -> ParseResult:
     finally:
         transformer.start_file("", [])
     builder = RulesetBuilder(path)
-    for record in records:
-        builder.add(record)
+    # Each record is dropped once the builder has read it, so the words of
+    # the file and the rules built from them are not all held at once.
+    records.reverse()
+    while records:
+        builder.add(records.pop())
     return builder.finish()
 
 
