@@ -122,8 +122,9 @@ def _top(snapshot: object, count: int = 8) -> list[str]:
     statistics = snapshot.statistics("traceback")
     lines = []
     for stat in statistics[:count]:
+        # Most recent call first: the allocating line, then its callers.
         frames = " <- ".join(f"{Path(frame.filename).name}:{frame.lineno}"
-                             for frame in stat.traceback)
+                             for frame in reversed(stat.traceback))
         lines.append(f"{stat.size / 2**20:8.1f} MB {stat.count:>9} blocks  {frames}")
     return lines
 
