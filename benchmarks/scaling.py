@@ -1,4 +1,4 @@
-"""How seglint's parse and check time and memory grow from 100 to 100,000 rules.
+"""Growth of seglint's parse and check time and memory from 100 to 100,000 rules.
 
 For each size the script writes an iptables-restore file (the rule mix of
 ``_common.py``) and runs ``seglint.api.check`` on it in a child process,

@@ -159,7 +159,7 @@ def _store(directory: Path, location: Path, key: str, tables: dict[str, Any]) ->
 
 
 def build_parser(grammar: str, *, transformer: Any = None, **options: Any) -> Any:
-    """Return a Lark LALR parser for ``grammar``, from the cache when it holds one.
+    """Return a Lark LALR parser for ``grammar``, loaded from the cache when it has one.
 
     A ``transformer`` is applied while parsing, so no parse tree is built;
     it is not part of the cached tables.
