@@ -18,14 +18,16 @@ import logging
 import re
 from collections.abc import Set
 from dataclasses import dataclass, replace
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.reader import ReaderError
+from typing import TYPE_CHECKING
 
 from seglint.ir import Span
+
+# ruamel.yaml takes about 10 ms to import; a run configured by
+# pyproject.toml, or with no configuration, never needs it.
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +109,11 @@ def read_yaml(text: str, display: str) -> Node | None:
 
     Raises ConfigError for syntax errors, duplicate keys and explicit tags.
     """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
     yaml = YAML(typ="rt")
     try:
         data = yaml.load(text)
@@ -163,6 +170,8 @@ def _duplicate_message(error: DuplicateKeyError) -> str:
 
 def _explicit_tag(value: object) -> str:
     """Return a tag written in the file other than ``!!str``, or ""."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+
     if isinstance(value, TaggedScalar):
         tag = value.tag.value if value.tag is not None else None
         return "" if tag in (None, _YAML_STR_TAG) else str(tag)
@@ -192,6 +201,8 @@ class _YamlConverter:
         self.active: set[int] = set()
 
     def node(self, value: object, line: int, column: int) -> Node:
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+
         tag = _explicit_tag(value)
         if tag:
             raise ConfigError(
@@ -219,6 +230,8 @@ class _YamlConverter:
             return replace(self.done[key], span=span)
         if key in self.active:
             raise ConfigError("invalid YAML (an alias refers to itself)", span)
+
+        from ruamel.yaml.comments import CommentedMap
 
         self.active.add(key)
         if isinstance(value, CommentedMap):
@@ -274,6 +287,8 @@ def _entry_position(mapping: CommentedMap, key: object) -> tuple[int, int, int, 
 
     Keys merged in with ``<<`` are recorded in the mapping they came from.
     """
+    from ruamel.yaml.comments import CommentedMap
+
     positions = mapping.lc.data
     if key in positions:
         key_line, key_column, value_line, value_column = positions[key]

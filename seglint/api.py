@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from seglint import directives as directive_scan
-from seglint import ignorefile
+from seglint import ignorefile, parallel
 from seglint.config import Config, ConfigError, Networks, find_config, load_config
 from seglint.discovery import Candidate, Skipped, discover
 from seglint.engine import Engine, EngineError
@@ -65,6 +65,7 @@ class Options:
     cwd: Path | None = None
     max_file_size: int | None = None  # overrides the configuration's max-file-size
     matrix: bool = False
+    jobs: int | None = 1  # worker processes; None chooses by the size of the run
 
 
 def display_path(location: Path, cwd: Path) -> str:
@@ -80,15 +81,19 @@ def check(paths: Sequence[str | Path], config: str | Path | None = None,
           cwd: Path | None = None,
           progress: Callable[[int, int], None] | None = None,
           max_file_size: int | None = None,
-          matrix: bool = False) -> RunResult:
+          matrix: bool = False,
+          jobs: int | str = 1) -> RunResult:
     """Check rule files and directories; return findings, diagnostics and the exit code.
 
     ``progress(done, total)`` is called after each rule file, for a progress bar.
     ``max_file_size`` (bytes) overrides ``max-file-size`` of the configuration.
     ``matrix`` records the verdict of every port table row for ``seglint matrix``.
+    ``jobs`` is the number of worker processes, or ``"auto"`` for one per CPU
+    on large runs (see ``seglint.parallel``); the result does not depend on it.
     """
     options = Options(Path(config) if config else None, fail_on, inline_suppressions,
-                      (cwd or Path.cwd()).resolve(), max_file_size, matrix)
+                      (cwd or Path.cwd()).resolve(), max_file_size, matrix,
+                      parallel.parse_jobs(jobs))
     return _Run(options, progress).run([Path(p) for p in paths])
 
 
@@ -124,7 +129,15 @@ class _Run:
         self.max_file_size = self.max_file_size or config.max_file_size
 
         items = list(discover(paths, plugins.formats))
-        total = sum(1 for item in items if isinstance(item, Candidate))
+        candidates = [item for item in items if isinstance(item, Candidate)]
+        # The matrix collects the checks of every rule set in this process.
+        workers = 1 if self.options.matrix else \
+            parallel.worker_count(self.options.jobs, candidates)
+        if workers > 1 and self._run_parallel(items, candidates, workers, config):
+            self._apply_settings(config, paths, set(rules))
+            self._unused_entries(config, paths)
+            return self._finish()
+        total = len(candidates)
         done = 0
         parsed_files = []
         for item in items:
@@ -171,6 +184,44 @@ class _Run:
                     f"rulesets entry at {entry.span.path}:{entry.span.line} "
                     f"({'files' if entry.files else 'resources'}: {pattern}) "
                     "matches no checked rule set; check its pattern")
+
+    def _run_parallel(self, items: list[Candidate | Path], candidates: list[Candidate],
+                      workers: int, config: Config) -> bool:
+        """Parse and check the files in worker processes, merged as :meth:`run` does.
+
+        Return False, having changed nothing, when a worker process died.
+        """
+        results = parallel.check_files(candidates, workers, self.options, config,
+                                       self.progress)
+        if results is None:
+            return False
+        by_location = dict(zip((c.location for c in candidates), results, strict=True))
+        for item in items:
+            # Notes in the order a serial run writes them.
+            if isinstance(item, Path):
+                self._missing_or_unknown(item)
+            elif isinstance(item, Skipped):
+                self.result.notes.append(f"skipped {_link_path(item.location, self.cwd)}: "
+                                         f"{item.reason}")
+            else:
+                self.result.notes.extend(by_location[item.location].notes)
+        for result in results:
+            self.used_entries.update(id(config.rulesets[index])
+                                     for index in result.used_entries)
+            if result.text is not None:
+                self.texts[result.text[0]] = result.text[1]
+        loaded = set().union(*(result.read_paths for result in results))
+        for candidate, result in zip(candidates, results, strict=True):
+            if candidate.explicit or candidate.location.resolve() not in loaded:
+                self.result.diagnostics.extend(result.errors)
+        for candidate, result in zip(candidates, results, strict=True):
+            if not result.parsed or (not candidate.explicit
+                                     and candidate.location.resolve() in loaded):
+                continue
+            self.result.files_checked += 1
+            self.result.findings.extend(result.findings)
+            self.result.diagnostics.extend(result.diagnostics)
+        return True
 
     # --- configuration -------------------------------------------------------------
 

@@ -15,16 +15,13 @@ from typing import Any, TextIO
 from seglint import __version__
 from seglint.api import RunResult, check
 from seglint.config import find_config
-from seglint.diff import DiffError, diff
-from seglint.docs import render_rules
 from seglint.findings import LEVELS, Finding, RuleMeta
 from seglint.ignorefile import IGNORE_FILE_NAME, SuppressionWarning, add_sarif_warnings
 from seglint.ir import Diagnostic, Span
 from seglint.limits import HIGHEST_MAX_FILE_SIZE, SIZE_HINT, parse_size
+from seglint.parallel import AUTO_MIN_BYTES, AUTO_MIN_FILES, JobsError, parse_jobs
 from seglint.policy import load_policy_data
 from seglint.report import FORMATTERS, RunReport, load_baseline, new_findings
-from seglint.report.sarif import build_log
-from seglint.report.sarif_model import to_json
 
 EXIT_USAGE = 2
 # A path with one of these names stands for every rule file below its folder.
@@ -50,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="skip files larger than SIZE, e.g. 5MB or 512KiB, with a "
                           "SEG901 error (default: max-file-size of the configuration, "
                           "10MiB)")
+    run.add_argument("-j", "--jobs", default="auto", metavar="N",
+                     help="check the files in N worker processes, or 'auto': one per "
+                          f"CPU when there are at least {AUTO_MIN_FILES} rule files or "
+                          f"{AUTO_MIN_BYTES // 1024} KiB of them, else 1 (default: auto); "
+                          "the report is the same for every N")
     run.add_argument("--baseline", type=Path, metavar="SARIF",
                      help="report only findings whose fingerprint is not in this SARIF file")
 
@@ -141,12 +143,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    try:
+        jobs = parse_jobs(args.jobs)
+    except JobsError as exc:
+        print(f"seglint: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     progress = _progress_bar(args)
     try:
         result = check(expand_settings_paths(args.paths), args.config,
                        fail_on=args.fail_on,
                        inline_suppressions=not args.no_inline_suppressions,
-                       progress=progress, max_file_size=args.max_file_size)
+                       progress=progress, max_file_size=args.max_file_size,
+                       jobs="auto" if jobs is None else jobs)
     finally:
         if progress is not None:
             progress.close()
@@ -219,6 +227,8 @@ def _matrix(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    from seglint.diff import DiffError, diff
+
     progress = _progress_bar(args)
     try:
         result = diff(args.rev, args.paths, args.config, fail_on=args.fail_on,
@@ -316,6 +326,9 @@ def _render(name: str, report: RunReport, warnings: list[SuppressionWarning],
     if name == "sarif" and warnings:
         # NOTE: RunReport has no field for warnings with a location, so the
         # SARIF log is built here and the notifications are added to it.
+        from seglint.report.sarif import build_log
+        from seglint.report.sarif_model import to_json
+
         log = add_sarif_warnings(build_log(report), warnings, report.root)
         json.dump(to_json(log), stream, indent=2, ensure_ascii=False)
         stream.write("\n")
@@ -380,6 +393,8 @@ def _use_color(choice: str, stream: TextIO) -> bool:
 
 
 def _docs(output: Path | None) -> int:
+    from seglint.docs import render_rules
+
     text = render_rules(load_policy_data().rules)
     if output is None:
         sys.stdout.write(text)

@@ -27,20 +27,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seglint import directives
 from seglint._config_tree import ConfigError, Item, Node, read_yaml, type_name
 from seglint.config import glob_match
 from seglint.findings import Finding
 from seglint.ir import Span
-from seglint.report.sarif import artifact_location, region
-from seglint.report.sarif_model import (
-    Location,
-    Message,
-    Notification,
-    PhysicalLocation,
-    SarifLog,
-)
+
+if TYPE_CHECKING:
+    from seglint.report.sarif_model import SarifLog
 
 logger = logging.getLogger(__name__)
 
@@ -393,6 +389,10 @@ def add_sarif_warnings(
     log: SarifLog, warnings: Iterable[SuppressionWarning], root: Path
 ) -> SarifLog:
     """Return ``log`` with a warning-level tool notification per suppression warning."""
+    # The SARIF modules are imported only for SARIF output.
+    from seglint.report.sarif import artifact_location, region
+    from seglint.report.sarif_model import Location, Message, Notification, PhysicalLocation
+
     extra = tuple(
         Notification(
             message=Message(warning.message),

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.reader import ReaderError
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from seglint.ir import ParseError, Span
+
+# ruamel.yaml is imported when a template is loaded, not when the format is
+# registered: the format's detect() runs on every file of every run.
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.constructor import RoundTripConstructor
+    from ruamel.yaml.nodes import Node
 
 # Short-form tags and the long-form function names they stand for.
 SHORT_TAGS = {
@@ -75,6 +77,8 @@ class UnknownTag:
 
 
 def _node_data(constructor: RoundTripConstructor, node: Node) -> Any:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     if isinstance(node, ScalarNode):
         return constructor.construct_scalar(node)
     if isinstance(node, SequenceNode):
@@ -104,21 +108,28 @@ def _construct_unknown(constructor: RoundTripConstructor, node: Node) -> Unknown
     )
 
 
-class TemplateConstructor(RoundTripConstructor):
-    """Round-trip constructor that turns every tag into a marker object."""
+@cache
+def template_constructor() -> type[RoundTripConstructor]:
+    """Return the round-trip constructor that turns every tag into a marker object."""
+    from ruamel.yaml.constructor import RoundTripConstructor
 
+    class TemplateConstructor(RoundTripConstructor):
+        pass
 
-# add_constructor copies the class's table on first use, so ruamel's shared
-# RoundTripConstructor stays untouched.
-for _tag in SHORT_TAGS:
-    TemplateConstructor.add_constructor(_tag, _construct_intrinsic)
-TemplateConstructor.add_constructor(None, _construct_unknown)
+    # add_constructor copies the class's table on first use, so ruamel's
+    # shared RoundTripConstructor stays untouched.
+    for tag in SHORT_TAGS:
+        TemplateConstructor.add_constructor(tag, _construct_intrinsic)
+    TemplateConstructor.add_constructor(None, _construct_unknown)
+    return TemplateConstructor
 
 
 def _loader() -> YAML:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
-    yaml.Constructor = TemplateConstructor
+    yaml.Constructor = template_constructor()
     return yaml
 
 
@@ -156,6 +167,10 @@ def _check_depth(text: str, path: str) -> None:
 
 def load_template(text: str, path: str) -> CommentedMap:
     """Return the template's top-level mapping; raise ParseError at the bad spot."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
     _check_depth(text, path)
     try:
         data = _loader().load(text)
@@ -269,6 +284,8 @@ def _check_expansion(data: Any, path: str) -> None:
 
 def key_position(mapping: Any, key: Any) -> tuple[int, int] | None:
     """Return the 1-based line and column of a key, when the loader recorded it."""
+    from ruamel.yaml.comments import CommentedMap
+
     if isinstance(mapping, CommentedMap):
         try:
             line, column = mapping.lc.key(key)
@@ -279,6 +296,8 @@ def key_position(mapping: Any, key: Any) -> tuple[int, int] | None:
 
 
 def value_position(mapping: Any, key: Any) -> tuple[int, int] | None:
+    from ruamel.yaml.comments import CommentedMap
+
     value = mapping.get(key) if isinstance(mapping, dict) else None
     if isinstance(value, Intrinsic | UnknownTag):
         return value.line, value.column
@@ -293,6 +312,8 @@ def value_position(mapping: Any, key: Any) -> tuple[int, int] | None:
 
 def item_position(sequence: Any, index: int) -> tuple[int, int] | None:
     """Return the 1-based line and column where a list item's data starts."""
+    from ruamel.yaml.comments import CommentedSeq
+
     if isinstance(sequence, CommentedSeq):
         try:
             line, column = sequence.lc.item(index)
@@ -304,6 +325,8 @@ def item_position(sequence: Any, index: int) -> tuple[int, int] | None:
 
 def last_line(data: Any, start: int) -> int:
     """Return the last line (1-based) holding part of ``data``, at least ``start``."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     last = start
     seen: set[int] = set()
     stack = [data]

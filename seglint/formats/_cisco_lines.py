@@ -26,6 +26,7 @@ from lark.lexer import PatternStr
 
 from seglint.ir import ParseError, Span
 from seglint.resources import grammar_text
+from seglint.larkcache import build_parser
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ def _banner_delimiter(line: Line) -> str | None:
 def line_parser(grammar_id: str, starts: tuple[str, ...]) -> Lark:
     """Build the LALR parser of ``grammars/<grammar_id>.lark`` once per process."""
     text = grammar_text("cisco_common") + "\n" + grammar_text(grammar_id)
-    return Lark(
+    return build_parser(
         text,
         parser="lalr",
         lexer="contextual",

@@ -18,13 +18,14 @@ from lark.lexer import PatternStr
 
 from seglint.ir import ParseError, Span
 from seglint.resources import grammar_text
+from seglint.larkcache import build_parser
 
 # --- grammar ------------------------------------------------------------------
 
 
 @cache
 def _parser() -> Lark:
-    return Lark(
+    return build_parser(
         grammar_text("nftables"),
         parser="lalr",
         lexer="contextual",

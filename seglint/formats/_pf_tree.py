@@ -42,6 +42,7 @@ from seglint.formats._pf_model import (
 from seglint.formats._pf_prepass import Expanded
 from seglint.ir import ParseError, Span
 from seglint.resources import grammar_text
+from seglint.larkcache import build_parser
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ MAX_ANCHOR_DEPTH = 32
 @cache
 def parser() -> Lark:
     """Return the pf parser, built once per process."""
-    return Lark(
+    return build_parser(
         grammar_text("pf"), parser="lalr", lexer="contextual", propagate_positions=True
     )
 

@@ -41,6 +41,7 @@ from pyhcl2.nodes import Block, Expression, Module, Node, Stmt
 from pyhcl2.transformer import ToAstTransformer
 
 from seglint.ir import ParseError, Span
+from seglint.larkcache import build_parser
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +82,12 @@ _PARSER_OPTIONS: dict[str, object] = {
 def hcl_parser() -> Lark:
     """Return the process-wide Lark parser for pyhcl2's grammar.
 
-    Building the LALR tables takes about a second, once per process. The
-    parser is not cached on disk: loading a saved parser unpickles it, and
-    seglint reads nothing outside the checked tree.
+    Building the LALR tables takes about a second; ``seglint.larkcache``
+    keeps them as JSON (never a pickle) in the user's private cache
+    directory, so later processes load them instead.
     """
     grammar = (package_files("pyhcl2") / "hcl2.lark").read_text(encoding="utf-8")
-    return Lark(grammar, **_PARSER_OPTIONS)  # type: ignore[arg-type]
+    return build_parser(grammar, **_PARSER_OPTIONS)  # type: ignore[arg-type]
 
 
 # --- positions ------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from seglint.formats.base import FileAccess, SourceFile
 from seglint.hookspecs import hookimpl
 from seglint.ir import ParseError, ParseResult, Span
 from seglint.resources import grammar_text
+from seglint.larkcache import build_parser
 
 logger = logging.getLogger(__name__)
 
@@ -111,13 +112,21 @@ _WORD_KINDS = {"OPTION": "option", "BANG": "bang", "WORD": "word", "STRING": "wo
 
 
 @cache
-def _parser() -> Lark:
-    return Lark(
+def _parser() -> tuple[Lark, _ToRecords]:
+    """Return the parser and the transformer it applies while parsing.
+
+    Records are built as the parser reduces each line, so the parse tree of
+    a whole file never exists: at 100,000 rules it took about 700 MB.
+    """
+    records = _ToRecords()
+    parser = build_parser(
         grammar_text("iptables"),
+        transformer=records,
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,
     )
+    return parser, records
 
 
 class IptablesFormat:
@@ -154,15 +163,22 @@ class IptablesFormat:
 
 def parse_text(text: str, path: str) -> ParseResult:
     """Parse the text of one iptables file into its rule set and diagnostics."""
+    parser, transformer = _parser()
+    # The transformer is shared by every parse in this process; parse_text
+    # runs one file at a time (worker processes have their own).
+    transformer.start_file(path, text.split("\n"))
     try:
-        tree = _parser().parse(text)
+        records = parser.parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text, path) from None
-    lines = text.split("\n")
-    records = _ToRecords(path, lines).transform(tree)
+    finally:
+        transformer.start_file("", [])
     builder = RulesetBuilder(path)
-    for record in records:
-        builder.add(record)
+    # Each record is dropped once the builder has read it, so the words of
+    # the file and the rules built from them are not all held at once.
+    records.reverse()
+    while records:
+        builder.add(records.pop())
     return builder.finish()
 
 
@@ -172,8 +188,12 @@ def parse_text(text: str, path: str) -> ParseResult:
 class _ToRecords(Transformer[Token, list[Record]]):
     """Turn the parse tree into a flat list of line records, in file order."""
 
-    def __init__(self, path: str, lines: list[str]) -> None:
+    def __init__(self) -> None:
         super().__init__()
+        self.path = ""
+        self.lines: list[str] = []
+
+    def start_file(self, path: str, lines: list[str]) -> None:
         self.path = path
         self.lines = lines
 
@@ -256,36 +276,38 @@ class _ToRecords(Transformer[Token, list[Record]]):
         return tuple(words)
 
     def append(self, children: list[Any]) -> Command:
-        return self._verb("append", children)
+        return self._verb_command("append", children)
 
     def insert(self, children: list[Any]) -> Command:
-        return self._verb("insert", children)
+        return self._verb_command("insert", children)
 
     def delete(self, children: list[Any]) -> Command:
-        return self._verb("delete", children)
+        return self._verb_command("delete", children)
 
     def replace(self, children: list[Any]) -> Command:
-        return self._verb("replace", children)
+        return self._verb_command("replace", children)
 
     def new_chain(self, children: list[Any]) -> Command:
-        return self._verb("new_chain", children)
+        return self._verb_command("new_chain", children)
 
     def flush(self, children: list[Any]) -> Command:
-        return self._verb("flush", children)
+        return self._verb_command("flush", children)
 
     def delete_chain(self, children: list[Any]) -> Command:
-        return self._verb("delete_chain", children)
+        return self._verb_command("delete_chain", children)
 
     def set_policy(self, children: list[Any]) -> Command:
-        return self._verb("set_policy", children)
+        return self._verb_command("set_policy", children)
 
     def zero(self, children: list[Any]) -> Command:
-        return self._verb("zero", children)
+        return self._verb_command("zero", children)
 
     def rename(self, children: list[Any]) -> Command:
-        return self._verb("rename", children)
+        return self._verb_command("rename", children)
 
-    def _verb(self, verb: str, children: list[Any]) -> Command:
+    # No helper may share a name with a grammar rule (such as _verb): the
+    # parser calls the method named after each rule it reduces.
+    def _verb_command(self, verb: str, children: list[Any]) -> Command:
         verb_token: Token = children[0]
         tokens = [child for child in children[1:] if isinstance(child, Token)]
         args: tuple[Word, ...] = next(

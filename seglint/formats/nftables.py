@@ -43,15 +43,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from seglint.formats._nftables_load import Loader
-from seglint.formats._nftables_match import TableContext
-from seglint.formats._nftables_model import ChainModel, HookDecl, Model, TableModel
 from seglint.formats._nftables_names import HOOK_PATHS, IP_FAMILIES, KNOWN_HOOKS
-from seglint.formats._nftables_rule import RuleReader
-from seglint.formats._nftables_syntax import Item, unquote
-from seglint.formats._nftables_values import Resolver
 from seglint.formats.base import FileAccess, SourceFile
 from seglint.hookspecs import hookimpl
 from seglint.ir import (
@@ -63,6 +57,13 @@ from seglint.ir import (
     Rule,
     Ruleset,
 )
+
+# The parser, its grammar and the rule reader are imported when an nftables
+# file is parsed: detect() runs on every file of every run and needs none.
+if TYPE_CHECKING:
+    from seglint.formats._nftables_match import TableContext
+    from seglint.formats._nftables_model import ChainModel, HookDecl, Model, TableModel
+    from seglint.formats._nftables_syntax import Item
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ class NftablesFormat:
         return 0
 
     def parse(self, source: SourceFile, files: FileAccess) -> ParseResult:
+        from seglint.formats._nftables_load import Loader
+
         model = Loader(files).load(source)
         return ParseResult((build_ruleset(source.path, model),))
 
@@ -238,6 +241,8 @@ def _reachable(table: TableModel, roots: set[str]) -> set[str]:
 
 def _jump_targets(items: tuple[Item, ...]) -> list[str]:
     """Return the chains that ``jump`` and ``goto`` name in ``items`` and its braces."""
+    from seglint.formats._nftables_syntax import unquote
+
     targets: list[str] = []
     for index, item in enumerate(items):
         if item.kind in ("brace", "paren"):
@@ -253,6 +258,9 @@ def _jump_targets(items: tuple[Item, ...]) -> list[str]:
 
 
 def _context(table: TableModel) -> TableContext:
+    from seglint.formats._nftables_match import TableContext
+    from seglint.formats._nftables_values import Resolver
+
     label = f"{table.family} {table.name}"
     resolver = Resolver(table.sets, _dynamic_sets(table), label)
     return TableContext(
@@ -288,6 +296,8 @@ def _dynamic_sets(table: TableModel) -> set[str]:
 def _read_rules(
     context: TableContext, chain: ChainModel, diagnostics: list[Diagnostic]
 ) -> list[Rule]:
+    from seglint.formats._nftables_rule import RuleReader
+
     rules: list[Rule] = []
     for source in chain.rules:
         read, found = RuleReader(context, source).read()

@@ -53,22 +53,19 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from seglint.formats._pf_build import Anchors, RulesetBuilder, anchor_path
-from seglint.formats._pf_files import find_file, table_file_entries
-from seglint.formats._pf_match import FileEntries
-from seglint.formats._pf_model import (
-    BlockPolicy,
-    LoadAnchor,
-    PfRule,
-    Statement,
-    TableDef,
-)
-from seglint.formats._pf_prepass import Expanded, expand
-from seglint.formats._pf_tree import parse_statements
 from seglint.formats.base import FileAccess, SourceFile
 from seglint.hookspecs import hookimpl
 from seglint.ir import Diagnostic, ParseError, ParseResult, Span
+
+# The grammar, the statement model and the builder are imported when a pf
+# file is parsed: detect() runs on every file of every run and needs none.
+if TYPE_CHECKING:
+    from seglint.formats._pf_build import Anchors
+    from seglint.formats._pf_match import FileEntries
+    from seglint.formats._pf_model import LoadAnchor, Statement, TableDef
+    from seglint.formats._pf_prepass import Expanded
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +81,17 @@ _CERTAIN = re.compile(
 _LIKELY = re.compile(r"^[ \t]*(?:scrub|anchor|match)[ \t]", re.MULTILINE)
 
 
+def _new_anchors() -> Anchors:
+    from seglint.formats._pf_build import Anchors
+
+    return Anchors()
+
+
 @dataclass
 class _Loaded:
     """Everything read for one pf.conf: anchors, tables and what to report."""
 
-    anchors: Anchors = field(default_factory=Anchors)
+    anchors: Anchors = field(default_factory=_new_anchors)
     table_files: dict[int, FileEntries | None] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     block_policy: str = "drop"
@@ -114,6 +117,8 @@ class PfFormat:
         return 1 if _LIKELY.search(head) else 0
 
     def parse(self, source: SourceFile, files: FileAccess) -> ParseResult:
+        from seglint.formats._pf_build import RulesetBuilder
+
         loaded = _Loaded()
         statements, expanded = _read(source, files, loaded, {})
         loaded.block_policy = _apply_block_policy(statements, "drop")
@@ -143,6 +148,9 @@ def _read(
     source: SourceFile, files: FileAccess, loaded: _Loaded, macros: dict[str, str]
 ) -> tuple[list[Statement], Expanded]:
     """Pre-process and parse one file (pf.conf or an anchor file)."""
+    from seglint.formats._pf_files import find_file
+    from seglint.formats._pf_prepass import expand
+    from seglint.formats._pf_tree import parse_statements
 
     def resolve_include(
         name: str, span: Span, referrer: SourceFile
@@ -160,6 +168,8 @@ def _apply_block_policy(
     statements: list[Statement] | tuple[Statement, ...], policy: str
 ) -> str:
     """Give each ``block`` without drop or return the block-policy set above it."""
+    from seglint.formats._pf_model import BlockPolicy, PfRule
+
     for statement in statements:
         if isinstance(statement, BlockPolicy):
             policy = statement.policy
@@ -180,6 +190,9 @@ def _collect(
     loaded: _Loaded,
 ) -> None:
     """Register the tables, inline anchors and loaded anchor files of ``anchor``."""
+    from seglint.formats._pf_build import anchor_path
+    from seglint.formats._pf_model import LoadAnchor, PfRule, TableDef
+
     sources = {clean.source.path: clean.source for clean in expanded.files}
     for statement in statements:
         if isinstance(statement, TableDef):
@@ -206,6 +219,9 @@ def _load_anchor(
     files: FileAccess,
     loaded: _Loaded,
 ) -> None:
+    from seglint.formats._pf_build import anchor_path
+    from seglint.formats._pf_files import find_file
+
     name = anchor_path(parent, statement.name)
     lookup = find_file(
         statement.path.text, referrer, files, statement.path.span, "anchor file"
@@ -234,6 +250,8 @@ def _load_anchor(
 def _read_table_files(
     table: TableDef, referrer: SourceFile, files: FileAccess, loaded: _Loaded
 ) -> None:
+    from seglint.formats._pf_files import find_file, table_file_entries
+
     entries: FileEntries | None = []
     for word in table.files:
         lookup = find_file(word.text, referrer, files, word.span, "table file")

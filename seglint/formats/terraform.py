@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
-from seglint.formats import _tf_aws, _tf_azure, _tf_gcp
-from seglint.formats._tf_module import TfModule, load_module
-from seglint.formats._tf_rules import Draft, tie_by_directive
 from seglint.formats.base import FileAccess, Format, SourceFile
 from seglint.hookspecs import hookimpl
 from seglint.ir import Diagnostic, ParseError, ParseResult, Span
+
+# pyhcl2 and the resource models take about 70 ms to import; they are
+# imported when a Terraform file is parsed, not when the format is registered.
+if TYPE_CHECKING:
+    from seglint.formats._tf_module import TfModule
+    from seglint.formats._tf_rules import Draft
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +38,16 @@ _TOP_LEVEL = re.compile(
     r'^\s*(resource|data|variable|provider|module|locals|terraform|output)\s+("[^"\n]*"\s*)*\{',
     re.MULTILINE,
 )
-_CONVERTERS = (_tf_aws.convert, _tf_azure.convert, _tf_gcp.convert)
 
 
 def module_drafts(module: TfModule) -> list[Draft]:
     """Return the module's rulesets before filtering by file (computed once)."""
+    from seglint.formats import _tf_aws, _tf_azure, _tf_gcp
+    from seglint.formats._tf_rules import tie_by_directive
+
     if module.drafts is None:
         drafts: list[Draft] = []
-        for convert in _CONVERTERS:
+        for convert in (_tf_aws.convert, _tf_azure.convert, _tf_gcp.convert):
             drafts.extend(convert(module))
         module.drafts = list(tie_by_directive(drafts))
     return module.drafts  # type: ignore[return-value]
@@ -61,6 +67,8 @@ class TerraformFormat:
         return 1 if _TOP_LEVEL.search(head) else 0
 
     def parse(self, source: SourceFile, files: FileAccess) -> ParseResult:
+        from seglint.formats._tf_module import load_module
+
         try:
             module = load_module(source, files)
             drafts = module_drafts(module)

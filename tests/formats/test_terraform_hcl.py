@@ -35,11 +35,23 @@ def test_parse_uses_cached_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls == []
 
 
-def test_parser_writes_no_cache_file(tmp_path, monkeypatch) -> None:
+def test_parser_cache_is_json(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("SEGLINT_NO_CACHE", raising=False)
+    monkeypatch.delenv("SEGLINT_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setenv("HOME", str(tmp_path))
     _tf_hcl.hcl_parser.cache_clear()
     parse_hcl("a = 1\n", "t.tf")
+    _tf_hcl.hcl_parser.cache_clear()
+    (stored,) = (tmp_path / "seglint").iterdir()
+    assert stored.suffix == ".json"
+
+
+def test_parser_cache_off(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SEGLINT_NO_CACHE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    _tf_hcl.hcl_parser.cache_clear()
+    parse_hcl("a = 1\n", "t.tf")
+    _tf_hcl.hcl_parser.cache_clear()
     assert list(tmp_path.iterdir()) == []
 
 
