@@ -304,12 +304,17 @@ class Engine:
         return out
 
     def _run_chain(self, name: str, boxes: list[Box], stack: tuple[str, ...],
-                   rest: bool = True) -> list[_Piece]:
+                   rest: bool = True,
+                   exclude: tuple[BoxIndex[None], ...] = ()) -> list[_Piece]:
         """Walk one chain; return its pieces, "return" for packets that fall off or RETURN.
 
-        Each rule's packets are its match within the chain's input minus what
-        earlier rules consumed, found through an index, so the cost grows
-        with the overlaps between rules rather than with their pairs.
+        The chain's input is ``boxes`` minus the boxes filed in ``exclude``
+        (what the calling chains consumed before the jump). Each rule's
+        packets are its match within ``boxes`` minus the earlier rules' and
+        the callers' consumed boxes, found through indexes, so the cost
+        grows with the overlaps between rules rather than with their pairs,
+        and a jump never spells out its whole input. The packets that fall
+        off the end are computed only with ``rest``.
         """
         if len(stack) > MAX_CHAIN_DEPTH:
             raise EngineError(f"chain nesting deeper than {MAX_CHAIN_DEPTH} at {name}")
@@ -317,6 +322,7 @@ class Engine:
         if compiled is None:
             raise EngineError(f"chain {name} is not defined")
         consumed_index: BoxIndex[None] = BoxIndex()
+        cuts = exclude + (consumed_index,)
         # A chain entered through a jump may get its input in many pieces;
         # an index finds the pieces each rule's match can overlap.
         inputs: BoxIndex[None] | None = None
@@ -346,47 +352,59 @@ class Engine:
                 for box in consumed:
                     consumed_index.add(box, None)
                 continue
-            hit = self._reaching(reach, consumed_index)
-            if not hit:
-                continue
-            if kind in ("accept", "drop", "reject"):
-                verdict = "accept" if kind == "accept" else "drop"
-                out.append(_Piece(hit, verdict, rule, (rule,)))
-            elif kind == "return":
-                out.append(_Piece(hit, "return", rule, ()))
-            elif kind in ("jump", "goto"):
-                consumed = self._enter(rule, hit, stack, out)
+            target = rule.action.target
+            if kind == "jump" and target in self._compiled and target not in stack \
+                    and len(stack) < MAX_CHAIN_DEPTH:
+                # The callee gets ``reach`` minus what this chain and its
+                # callers consumed, and that difference is never spelled out.
+                # The packets that come back go on here without being named.
+                consumed = self._enter(rule, reach, stack, out, cuts)
             else:
-                raise EngineError(f"unsupported action {kind}", rule)
+                hit = self._reaching(reach, cuts)
+                if not hit:
+                    continue
+                if kind in ("accept", "drop", "reject"):
+                    verdict = "accept" if kind == "accept" else "drop"
+                    out.append(_Piece(hit, verdict, rule, (rule,)))
+                elif kind == "return":
+                    out.append(_Piece(hit, "return", rule, ()))
+                elif kind in ("jump", "goto"):
+                    # A goto, or a jump that fails, spells out its packets.
+                    consumed = self._enter(rule, hit, stack, out, ())
+                else:
+                    raise EngineError(f"unsupported action {kind}", rule)
             for box in consumed:
                 consumed_index.add(box, None)
         if not rest:
             return out
-        remaining = self._reaching(boxes, consumed_index)
+        remaining = self._reaching(boxes, cuts)
         if remaining:
             out.append(_Piece(remaining, "return", None, ()))
         return out
 
-    def _reaching(self, boxes: list[Box], consumed: BoxIndex[None]) -> list[Box]:
+    def _reaching(self, boxes: list[Box], cuts: tuple[BoxIndex[None], ...]) -> list[Box]:
         reached: list[Box] = []
         for box in boxes:
-            cuts = [cut for cut, _ in consumed.overlapping(box)]
-            reached.extend(subtract_many(box, cuts, self.universe) if cuts else [box])
+            overlaps = [cut for index in cuts for cut, _ in index.overlapping(box)]
+            reached.extend(subtract_many(box, overlaps, self.universe) if overlaps
+                           else [box])
         return reached
 
     def _enter(self, rule: Rule, hit: list[Box], stack: tuple[str, ...],
-               out: list[_Piece]) -> list[Box]:
+               out: list[_Piece], exclude: tuple[BoxIndex[None], ...]) -> list[Box]:
         """Run a jump or goto; return the packets it decided (a jump's returns go on)."""
         target = rule.action.target
         if target in stack:
             raise EngineError(f"chain loop through {target}", rule)
         consumed: list[Box] = []
-        for piece in self._run_chain(target, hit, stack + (target,)):
+        goto = rule.action.kind == "goto"
+        for piece in self._run_chain(target, hit, stack + (target,), rest=goto,
+                                     exclude=exclude):
             if piece.verdict != "return":
                 out.append(_Piece(piece.boxes, piece.verdict, piece.rule,
                                   (rule,) + piece.trace))
                 consumed.extend(piece.boxes)
-            elif rule.action.kind == "goto":
+            elif goto:
                 out.append(piece)
                 consumed.extend(piece.boxes)
         return consumed
