@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seglint.boxindex import coalesce, subtract_many
+import seglint.engine as engine_module
 from seglint.engine import Engine
 from seglint.space import DPORT, PROTO, SRC, Box, IntervalSet, Universe, subtract_all
 from tests.engine.test_engine_properties import (
@@ -104,6 +105,27 @@ def test_wide_query_agrees_with_reference(ruleset, sample):
     """Each packet lies in the outcome with the reference's verdict and rule."""
     engine = Engine(ruleset, INTERFACES)
     outcomes = engine.walk("input", [Box(())])
+    for packet in sample:
+        point = point_box(engine, packet)
+        holding = [o for o in outcomes if any(point.intersect(b) is not None
+                                              for b in o.boxes)]
+        verdict, rule = reference(ruleset, packet)
+        assert len(holding) == 1
+        assert holding[0].verdict == verdict
+        assert holding[0].rule is rule
+
+
+@settings(max_examples=200, deadline=None)
+@given(rulesets(), st.lists(packets(), min_size=1, max_size=10))
+def test_kept_rest_agrees_with_reference(ruleset, sample):
+    """With every threshold at zero, jumps and rules take the chain's kept rest."""
+    saved = engine_module._SPELL_OUT_AT, engine_module._MAX_LEFT_BOXES
+    engine_module._SPELL_OUT_AT, engine_module._MAX_LEFT_BOXES = -1, 10_000
+    try:
+        engine = Engine(ruleset, INTERFACES)
+        outcomes = engine.walk("input", [Box(())])
+    finally:
+        engine_module._SPELL_OUT_AT, engine_module._MAX_LEFT_BOXES = saved
     for packet in sample:
         point = point_box(engine, packet)
         holding = [o for o in outcomes if any(point.intersect(b) is not None
