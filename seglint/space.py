@@ -124,6 +124,18 @@ class IntervalSet:
         a, b = self.bounds, other.bounds
         if not a or not b:
             return _EMPTY
+        if len(a) == 1 and len(b) == 1:
+            # Two single intervals, the most common case.
+            (a_lo, a_hi), (b_lo, b_hi) = a[0], b[0]
+            lo = a_lo if a_lo > b_lo else b_lo
+            hi = a_hi if a_hi < b_hi else b_hi
+            if lo > hi:
+                return _EMPTY
+            if lo == a_lo and hi == a_hi:
+                return self
+            if lo == b_lo and hi == b_hi:
+                return other
+            return IntervalSet._trusted(((lo, hi),))
         if len(a) > _FAST_RATIO * len(b) + _FAST_MIN:
             return _intersect_few(a, b)
         if len(b) > _FAST_RATIO * len(a) + _FAST_MIN:
@@ -353,17 +365,30 @@ class Box:
             return self
         if not self.dims:
             return other
-        merged = dict(self.dims)
-        for dim, values in other.dims:
-            mine = merged.get(dim)
-            if mine is None:
-                merged[dim] = values
-            else:
-                both = mine.intersect(values)
+        # Both dimension tuples are sorted by name, so one merge pass builds
+        # the sorted result.
+        mine, theirs = self.dims, other.dims
+        out: list[tuple[str, IntervalSet]] = []
+        i = j = 0
+        while i < len(mine) and j < len(theirs):
+            name, values = mine[i]
+            other_name, other_values = theirs[j]
+            if name == other_name:
+                both = values.intersect(other_values)
                 if not both:
                     return None
-                merged[dim] = both
-        return Box(tuple(sorted(merged.items())))
+                out.append((name, both))
+                i += 1
+                j += 1
+            elif name < other_name:
+                out.append(mine[i])
+                i += 1
+            else:
+                out.append(theirs[j])
+                j += 1
+        out.extend(mine[i:])
+        out.extend(theirs[j:])
+        return Box(tuple(out))
 
     def subtract(self, other: Box, universe: Universe) -> list[Box]:
         """Return disjoint boxes covering ``self`` minus ``other``."""

@@ -134,3 +134,13 @@ def test_kept_rest_agrees_with_reference(ruleset, sample):
         assert len(holding) == 1
         assert holding[0].verdict == verdict
         assert holding[0].rule is rule
+
+
+@settings(max_examples=300, deadline=None)
+@given(boxes(), boxes())
+def test_box_intersect_is_exact(left, right):
+    both = left.intersect(right)
+    expected = _members([left]) & _members([right])
+    assert _members([both] if both is not None else []) == expected
+    if both is not None:
+        assert list(both.dims) == sorted(both.dims, key=lambda item: item[0])
