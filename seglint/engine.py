@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from seglint.boxindex import BoxIndex, subtract_many
+from seglint.boxindex import BoxIndex, subtract_boxes, subtract_many
 from seglint.findings import Packet
 from seglint.ir import (
     Chain,
@@ -59,6 +59,8 @@ logger = logging.getLogger(__name__)
 MAX_CHAIN_DEPTH = 128
 _FIRST_ROUTABLE_V4 = 1 << 24  # 1.0.0.0
 _INDEX_INPUT_AT = 16  # input pieces of a chain above which they are indexed
+_SPELL_OUT_AT = 256  # consumed boxes above which a jump's input is spelled out
+_MAX_LEFT_BOXES = 64  # boxes of a spelled-out rest above which it is not kept
 PORT_PROTOCOLS = frozenset({6, 17, 33, 132, 136})  # tcp, udp, dccp, sctp, udplite
 _OTHER = "\x7f"  # marks a representative name that no rule names exactly
 
@@ -103,6 +105,33 @@ def _nonzero(values: IntervalSet | None) -> list[int]:
         if hi >= 1:
             return [max(lo, 1)]
     return []
+
+
+class _Left:
+    """A chain's input minus what its rules consumed, brought up to date on demand.
+
+    It is kept while it stays a few boxes. Once it is many boxes, it is
+    dropped, and the chain passes its jumps' packets as input minus
+    consumed boxes.
+    """
+
+    def __init__(self, boxes: list[Box], universe: Universe) -> None:
+        self._boxes = boxes
+        self._cuts: list[Box] = []
+        self._universe = universe
+        self.usable = True
+
+    def cut(self, boxes: list[Box]) -> None:
+        if self.usable:
+            self._cuts.extend(boxes)
+
+    def current(self) -> list[Box] | None:
+        if self.usable and self._cuts:
+            self._boxes = subtract_boxes(self._boxes, self._cuts, self._universe)
+            self._cuts = []
+            if len(self._boxes) > _MAX_LEFT_BOXES:
+                self.usable = False
+        return self._boxes if self.usable else None
 
 
 class InterfaceAtoms:
@@ -304,12 +333,17 @@ class Engine:
         return out
 
     def _run_chain(self, name: str, boxes: list[Box], stack: tuple[str, ...],
-                   rest: bool = True) -> list[_Piece]:
+                   rest: bool = True,
+                   exclude: tuple[BoxIndex[None], ...] = ()) -> list[_Piece]:
         """Walk one chain; return its pieces, "return" for packets that fall off or RETURN.
 
-        Each rule's packets are its match within the chain's input minus what
-        earlier rules consumed, found through an index, so the cost grows
-        with the overlaps between rules rather than with their pairs.
+        The chain's input is ``boxes`` minus the boxes filed in ``exclude``
+        (what the calling chains consumed before the jump). Each rule's
+        packets are its match within ``boxes`` minus the earlier rules' and
+        the callers' consumed boxes, found through indexes, so the cost
+        grows with the overlaps between rules rather than with their pairs,
+        and a jump never spells out its whole input. The packets that fall
+        off the end are computed only with ``rest``.
         """
         if len(stack) > MAX_CHAIN_DEPTH:
             raise EngineError(f"chain nesting deeper than {MAX_CHAIN_DEPTH} at {name}")
@@ -317,6 +351,7 @@ class Engine:
         if compiled is None:
             raise EngineError(f"chain {name} is not defined")
         consumed_index: BoxIndex[None] = BoxIndex()
+        cuts = exclude + (consumed_index,)
         # A chain entered through a jump may get its input in many pieces;
         # an index finds the pieces each rule's match can overlap.
         inputs: BoxIndex[None] | None = None
@@ -324,6 +359,8 @@ class Engine:
             inputs = BoxIndex()
             for box in boxes:
                 inputs.add(box, None)
+        # Without callers' exclusions the chain's rest can be spelled out.
+        left = _Left(boxes, self.universe) if not exclude else None
         out: list[_Piece] = []
         for rule, match in compiled:
             kind = rule.action.kind
@@ -345,48 +382,88 @@ class Engine:
             if kind in ("drop", "reject") and not self._want_drops and len(stack) == 1:
                 for box in consumed:
                     consumed_index.add(box, None)
+                if left is not None:
+                    left.cut(consumed)
                 continue
-            hit = self._reaching(reach, consumed_index)
-            if not hit:
-                continue
-            if kind in ("accept", "drop", "reject"):
-                verdict = "accept" if kind == "accept" else "drop"
-                out.append(_Piece(hit, verdict, rule, (rule,)))
-            elif kind == "return":
-                out.append(_Piece(hit, "return", rule, ()))
-            elif kind in ("jump", "goto"):
-                consumed = self._enter(rule, hit, stack, out)
+            target = rule.action.target
+            if kind == "jump" and target in self._compiled and target not in stack \
+                    and len(stack) < MAX_CHAIN_DEPTH:
+                # The callee gets ``reach`` minus what this chain and its
+                # callers consumed, and that difference is not spelled out.
+                # The packets that come back go on here without being named.
+                # A long callee or many consumed boxes would make every lookup
+                # meet them all, so then this chain's rest goes instead while
+                # it is a few boxes.
+                long_callee = len(self._compiled[target]) > _SPELL_OUT_AT
+                rest_now = left.current() if left is not None and (
+                    long_callee or len(consumed_index) > _SPELL_OUT_AT) else None
+                if rest_now is not None:
+                    consumed = self._enter(rule, intersect_all(rest_now, match), stack,
+                                           out, ())
+                else:
+                    consumed = self._enter(rule, reach, stack, out, cuts)
             else:
-                raise EngineError(f"unsupported action {kind}", rule)
+                hit = self._reaching(reach, cuts, left, match)
+                if not hit:
+                    continue
+                if kind in ("accept", "drop", "reject"):
+                    verdict = "accept" if kind == "accept" else "drop"
+                    out.append(_Piece(hit, verdict, rule, (rule,)))
+                elif kind == "return":
+                    out.append(_Piece(hit, "return", rule, ()))
+                elif kind in ("jump", "goto"):
+                    # A goto, or a jump that raises an error (a loop, a missing
+                # chain, too deep), spells out its packets first.
+                    consumed = self._enter(rule, hit, stack, out, ())
+                else:
+                    raise EngineError(f"unsupported action {kind}", rule)
             for box in consumed:
                 consumed_index.add(box, None)
+            if left is not None:
+                left.cut(consumed)
         if not rest:
             return out
-        remaining = self._reaching(boxes, consumed_index)
+        remaining = self._reaching(boxes, cuts, left, None)
         if remaining:
             out.append(_Piece(remaining, "return", None, ()))
         return out
 
-    def _reaching(self, boxes: list[Box], consumed: BoxIndex[None]) -> list[Box]:
+    def _reaching(self, boxes: list[Box], cuts: tuple[BoxIndex[None], ...],
+                  left: _Left | None = None, match: list[Box] | None = None) -> list[Box]:
+        """Return ``boxes`` minus the boxes filed in ``cuts`` (``boxes`` lie in ``match``).
+
+        ``boxes`` may overlap many consumed boxes (a wide rule after a long
+        block list, a chain's end). Then, while the chain's rest is kept,
+        that rest is brought up to date instead. Each consumed box is so
+        subtracted once for the whole chain rather than once per wide rule.
+        """
+        if left is not None and left.usable and \
+                sum(index.estimate(box) for index in cuts for box in boxes) > _SPELL_OUT_AT:
+            rest_now = left.current()
+            if rest_now is not None:
+                return rest_now if match is None else intersect_all(rest_now, match)
         reached: list[Box] = []
         for box in boxes:
-            cuts = [cut for cut, _ in consumed.overlapping(box)]
-            reached.extend(subtract_many(box, cuts, self.universe) if cuts else [box])
+            overlaps = [cut for index in cuts for cut, _ in index.overlapping(box)]
+            reached.extend(subtract_many(box, overlaps, self.universe) if overlaps
+                           else [box])
         return reached
 
     def _enter(self, rule: Rule, hit: list[Box], stack: tuple[str, ...],
-               out: list[_Piece]) -> list[Box]:
+               out: list[_Piece], exclude: tuple[BoxIndex[None], ...]) -> list[Box]:
         """Run a jump or goto; return the packets it decided (a jump's returns go on)."""
         target = rule.action.target
         if target in stack:
             raise EngineError(f"chain loop through {target}", rule)
         consumed: list[Box] = []
-        for piece in self._run_chain(target, hit, stack + (target,)):
+        goto = rule.action.kind == "goto"
+        for piece in self._run_chain(target, hit, stack + (target,), rest=goto,
+                                     exclude=exclude):
             if piece.verdict != "return":
                 out.append(_Piece(piece.boxes, piece.verdict, piece.rule,
                                   (rule,) + piece.trace))
                 consumed.extend(piece.boxes)
-            elif rule.action.kind == "goto":
+            elif goto:
                 out.append(piece)
                 consumed.extend(piece.boxes)
         return consumed
