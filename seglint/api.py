@@ -251,15 +251,28 @@ class _Run:
             self.result.diagnostics.append(Diagnostic(
                 "SEG901", f"file or directory not found ({path})", Span(shown, 1), "error"))
             return
+        if not path.is_file() and not path.is_dir():
+            # Opening a FIFO or a socket would wait for a writer forever.
+            self.result.diagnostics.append(Diagnostic(
+                "SEG901", "not a regular file (a FIFO, socket or device); name the rule "
+                "file itself", Span(shown, 1), "error"))
+            return
         try:
             with path.open("rb") as handle:
-                handle.read(1)
+                head = handle.read(8192)
         except OSError as exc:
             # Format detection reads nothing from a file it cannot open, so
             # "not a known format" would hide the real cause.
             self.result.diagnostics.append(Diagnostic(
                 "SEG901", f"cannot read the file ({exc.strerror or exc}); check its "
                 "permissions", Span(shown, 1), "error"))
+            return
+        if b"\x00" in head:
+            # A rule file with a NUL byte in it is corrupt, and skipping it
+            # quietly would let a hook pass without checking it.
+            self.result.diagnostics.append(Diagnostic(
+                "SEG901", "file is binary (contains NUL bytes), not a rule file",
+                Span(shown, 1), "error"))
             return
         self.result.notes.append(f"skipped {shown}: not a rule file of a known format")
 

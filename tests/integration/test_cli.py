@@ -182,13 +182,12 @@ def test_binary_file_by_name(folder: Path) -> None:
     )
 
 
-def test_binary_file_unknown_name_skipped(folder: Path) -> None:
+def test_binary_file_named_is_error(folder: Path) -> None:
     (folder / "capture.rules").write_bytes(b"\x00\x01\x02" * 100)
     completed = run(folder, "check", "capture.rules")
-    assert completed.returncode == 0
-    assert "note: skipped capture.rules: not a rule file of a known format" in (
-        completed.stdout.splitlines()
-    )
+    assert completed.returncode == 2
+    assert ("capture.rules:1:1: error SEG901 parse-error: file is binary (contains NUL "
+            "bytes), not a rule file") in completed.stdout.splitlines()
 
 
 def test_huge_file(folder: Path) -> None:
