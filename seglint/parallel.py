@@ -41,9 +41,9 @@ logger = logging.getLogger(__name__)
 
 # `--jobs auto` uses one process per CPU when a run has at least this many
 # rule files or this many bytes of them, and one process otherwise. Starting
-# the workers costs about 0.2 s, more than ten small files take to check
-# (benchmarks/parallel.py on a 2-core Xeon); the limits are estimates.
-AUTO_MIN_FILES = 16
+# the workers costs about 0.2 to 0.3 s, and 64 small host files still
+# checked faster in one process on a 2-core Xeon; the limits are estimates.
+AUTO_MIN_FILES = 128
 AUTO_MIN_BYTES = 512 * 1024
 # Modules the worker processes import before the first file: each worker
 # is forked from a server process that has imported them once.

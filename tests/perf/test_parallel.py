@@ -88,7 +88,7 @@ def test_auto_small_tree_is_serial() -> None:
 
 def test_auto_many_files_uses_cpus(monkeypatch) -> None:
     monkeypatch.setattr(parallel, "available_cpus", lambda: 4)
-    candidates = [_Candidate(REPO / "examples" / "hosts" / "node-1.rules")] * 20
+    candidates = [_Candidate(REPO / "examples" / "hosts" / "node-1.rules")] * parallel.AUTO_MIN_FILES
     assert parallel.worker_count(None, candidates) == 4  # type: ignore[arg-type]
 
 
