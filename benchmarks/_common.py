@@ -56,6 +56,11 @@ class RuleSpec:
     low: int
 
 
+# Upper bounds of a random number in [0, 1) for each kind of generated rule.
+KIND_LIMITS = ((0.35, "block"), (0.6, "open"), (0.75, "multiport"), (0.9, "interface"),
+               (1.0, "state"))
+
+
 def _specs(size: int, seed: int) -> list[list[RuleSpec]]:
     """Return the rules of each user chain; ``size`` counts every rule, jumps included."""
     rng = random.Random(seed)
@@ -66,8 +71,7 @@ def _specs(size: int, seed: int) -> list[list[RuleSpec]]:
         rules = []
         for _ in range(per_chain):
             roll = rng.random()
-            kind = ("block" if roll < 0.35 else "open" if roll < 0.6 else
-                    "multiport" if roll < 0.75 else "interface" if roll < 0.9 else "state")
+            kind = next(name for limit, name in KIND_LIMITS if roll < limit)
             rules.append(RuleSpec(kind, _network(rng), rng.choice(PORTS),
                                   rng.randrange(1024, 60000)))
         result.append(rules)

@@ -166,7 +166,7 @@ def _run_query(engine: Engine, query: str) -> str:
 
 
 def measure(size: int, query: str, repeat: int) -> tuple[float, float, float, str, float]:
-    """Return parse and build seconds, the best query CPU seconds, the answer and peak MB."""
+    """Return parse and build seconds, the best query CPU seconds, the result and peak MB."""
     text = generate(size)
     with tempfile.TemporaryDirectory() as folder:
         location = Path(folder) / "rules.v4"

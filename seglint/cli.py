@@ -197,24 +197,22 @@ def _matrix(args: argparse.Namespace) -> int:
     exit_code = EXIT_USAGE if result.diagnostics else 0
     if args.output is not None and str(args.output) == "-":
         args.output = None
-    try:
+
+    def write(stream: TextIO, color: bool) -> None:
         if args.format == "html":
             from seglint.report.matrix_html import render_html
-            text = render_html(document)
+            stream.write(render_html(document))
         elif args.format == "json":
-            text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+            stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         else:
-            text = ""
+            render_text(document, stream, color=color)
+
+    try:
         if args.output is not None:
             with args.output.open("w", encoding="utf-8") as stream:
-                if args.format == "text":
-                    render_text(document, stream)
-                else:
-                    stream.write(text)
-        elif args.format == "text":
-            render_text(document, sys.stdout, color=_use_color(args.color, sys.stdout))
+                write(stream, False)
         else:
-            sys.stdout.write(text)
+            write(sys.stdout, _use_color(args.color, sys.stdout))
     except BrokenPipeError:
         # The reader (head, less) went away; the matrix's exit code still holds.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -110,8 +110,6 @@ def decode_text(text: str) -> Any:
 
 
 def _load(location: Path, key: str, transformer: Any) -> Any | None:
-    from lark import Lark
-
     try:
         stored = decode_text(location.read_text(encoding="utf-8"))
         if not isinstance(stored, dict) or stored.get("key") != key:

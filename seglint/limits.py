@@ -3,10 +3,10 @@
 ``max-file-size`` in the configuration (or ``--max-file-size``) lowers the
 limit of the reader in :mod:`seglint.formats.base`. It applies to the files
 seglint checks and to every file they include. A file over the limit, or a
-binary file, is not parsed: a file named on the command line is a SEG901
-error, and so is a file over the limit found in a directory (it looks like
-a rule file that goes unchecked). A binary file found in a directory, such
-as ``pf.conf.gz`` beside ``pf.conf``, is skipped with a note.
+binary file, is not parsed. A file named on the command line is a SEG901
+error. So is a file over the limit found in a directory, because it looks
+like a rule file that would go unchecked. A binary file found in a
+directory, such as ``pf.conf.gz`` beside ``pf.conf``, is skipped with a note.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The flow matrix: every row of the SEG port table against every rule set.
 
-The SEG policy records a :class:`FlowCheck` for each source, destination
-and hook it checks while ``seglint check`` runs (when the run asks for
-them), so the matrix comes from the same engine queries as the findings.
+When a run requests it, the SEG policy records a :class:`FlowCheck` for
+each source, destination and hook it checks. The matrix therefore comes
+from the same engine queries as the findings.
 This module turns those records into cells and a plain JSON document,
 which the text, JSON and HTML renderers read.
 """
@@ -193,8 +193,8 @@ def _cell(rule_id: str, checks: list[FlowCheck]) -> Cell:
     worst = max(checks, key=lambda check: _RANK[check.verdict])
     if worst.verdict == NOT_APPLICABLE:
         reasons = list(dict.fromkeys(check.message for check in checks))
-        # A pair of roles that does not cross this firewall says nothing when
-        # another pair does cross it and has a reason of its own.
+        # A pair of roles that does not cross this firewall is irrelevant when
+        # another pair crosses it and has a reason of its own.
         crossing = [reason for reason in reasons if not reason.startswith("not crossing")]
         reasons = crossing or reasons
         return Cell(rule_id, NOT_APPLICABLE, "not applicable", None, None, tuple(checks),

@@ -41,8 +41,8 @@ logger = logging.getLogger(__name__)
 
 # `--jobs auto` uses one process per CPU when a run has at least this many
 # rule files or this many bytes of them, and one process otherwise. Starting
-# the workers costs about 0.2 to 0.3 s, and 64 small host files still
-# checked faster in one process on a 2-core Xeon; the limits are estimates.
+# the workers costs about 0.2 to 0.3 s, so 64 small host files still
+# checked faster in one process on a 2-core Xeon. Both limits are estimates.
 AUTO_MIN_FILES = 128
 AUTO_MIN_BYTES = 512 * 1024
 # Modules the worker processes import before the first file: each worker

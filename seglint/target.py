@@ -77,7 +77,7 @@ class Target:
     host_role: str | None = None
     # Interface name -> the networks it faces (host `interfaces` or network `zones`).
     interfaces: dict[str, IntervalSet] = field(default_factory=dict)
-    # (port table entry, check) pairs for `seglint matrix`; None when nobody asked.
+    # (port table entry, check) pairs for `seglint matrix`; None unless requested.
     verdicts: list[tuple[Requirement, FlowCheck]] | None = None
 
     def record(self, requirement: Requirement, check: FlowCheck) -> None:

@@ -26,7 +26,7 @@ from seglint.formats.base import FileAccess, Format, SourceFile
 from seglint.hookspecs import hookimpl
 from seglint.ir import Diagnostic, ParseError, ParseResult, Span
 
-# pyhcl2 and the resource models take about 70 ms to import; they are
+# pyhcl2 and the resource models take about 70 ms to import, so they are
 # imported when a Terraform file is parsed, not when the format is registered.
 if TYPE_CHECKING:
     from seglint.formats._tf_module import TfModule

@@ -392,7 +392,7 @@ def _panel(
     if meaning:
         verdict_html += f" {_escape(meaning)}"
 
-    # An n/a cell's reason says all there is: its summary only repeats the
+    # An n/a cell's reason is all it has: its summary only repeats the
     # verdict, and its packet, rule and checks are empty or repeat the reason.
     # Leaving those rows out keeps the printed report short.
     applies = verdict != "n/a" or not cell.get("reason")

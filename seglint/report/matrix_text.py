@@ -72,7 +72,7 @@ def render_text(data: dict[str, Any], stream: TextIO, *, color: bool = False) ->
         stream.write(f"  {paint('green', _GOOD)}: the row is met (a required flow allowed, "
                      f"a protected port blocked); {paint('red', _BAD)}: the row fails\n")
 
-    _write_failures(data, stream)
+    _write_failures(data, cells, stream)
     _write_not_applicable(data, stream)
 
 
@@ -85,9 +85,9 @@ def _write_errors(errors: list[dict[str, Any]], stream: TextIO) -> None:
                      f"{error['rule']}: {printable(error['message'])}\n")
 
 
-def _failing(data: dict[str, Any]) -> Iterator[tuple[dict, int, dict, dict]]:
+def _failing(data: dict[str, Any], cells: dict[tuple[str, str], dict]
+             ) -> Iterator[tuple[dict, int, dict, dict]]:
     """Yield (row, column number, rule set, check) for each check that fails its row."""
-    cells = {(cell["requirement"], cell["ruleset"]): cell for cell in data["cells"]}
     for row in data["requirements"]:
         for index, ruleset in enumerate(data["rulesets"], 1):
             for check in cells[(row["id"], ruleset["id"])]["checks"]:
@@ -95,8 +95,9 @@ def _failing(data: dict[str, Any]) -> Iterator[tuple[dict, int, dict, dict]]:
                     yield row, index, ruleset, check
 
 
-def _write_failures(data: dict[str, Any], stream: TextIO) -> None:
-    failing = list(_failing(data))
+def _write_failures(data: dict[str, Any], cells: dict[tuple[str, str], dict],
+                    stream: TextIO) -> None:
+    failing = list(_failing(data, cells))
     if not failing:
         return
     stream.write("\nChecks that fail their row or may fail it, with the deciding rule:\n")
@@ -115,12 +116,12 @@ def _write_failures(data: dict[str, Any], stream: TextIO) -> None:
 
 def _write_not_applicable(data: dict[str, Any], stream: TextIO) -> None:
     """List each reason once, with the cells it applies to."""
+    numbers = {ruleset["id"]: index for index, ruleset in enumerate(data["rulesets"], 1)}
     by_reason: dict[str, dict[str, list[int]]] = {}
     for cell in data["cells"]:
         if cell["verdict"] != NOT_APPLICABLE:
             continue
-        index = next(i for i, r in enumerate(data["rulesets"], 1)
-                     if r["id"] == cell["ruleset"])
+        index = numbers[cell["ruleset"]]
         places = by_reason.setdefault(cell["reason"], {})
         places.setdefault(cell["requirement"], []).append(index)
     if not by_reason:

@@ -1,8 +1,8 @@
 """YAML tags, HCL functions, data sources and provisioners never run anything.
 
-Each file asks for a marker file to be created; the tests assert that the
-marker does not exist after the run and that the construct is reported
-at its line.
+Each file contains a construct that would create a marker file. The tests
+assert that the marker does not exist after the run and that the construct
+is reported at its line.
 """
 
 from __future__ import annotations

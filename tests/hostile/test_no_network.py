@@ -1,9 +1,9 @@
 """seglint makes no network request and starts no process.
 
-Two views: the whole examples run inside a fresh network namespace with no
+Two views. Checking the examples inside a fresh network namespace with no
 interface up (needs root and unshare) gives the same output as a normal
-run; and an audit hook records every socket, DNS and process event while
-the examples are checked in-process (runs everywhere).
+run. An audit hook records every socket, DNS and process event while the
+examples are checked in-process, which runs everywhere.
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def test_row_quotes_port_table(examples_json: dict) -> None:
     assert row["row"].startswith("| tcp/1433 | Outgoing | Array Manager | SQL Server |")
 
 
-# --- the same answers as seglint check --------------------------------------------------
+# --- the same results as seglint check --------------------------------------------------
 
 def test_failing_cells_match_check_findings() -> None:
     """Every cell where a row fails is a finding of ``check`` at the same place, and back."""
